@@ -1,0 +1,152 @@
+# Top-level build of the hypervisor: configuration (Kconfig), the EL2
+# image, host unit tests and the QEMU runs. `make help` lists the targets.
+
+O ?= build
+CROSS_COMPILE ?= aarch64-linux-gnu-
+V ?= 0
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+srctree := $(CURDIR)
+obj := $(abspath $(O))
+KCONFIG_CONFIG := $(obj)/.config
+AUTOCONF := $(obj)/include/config/auto.conf
+AUTOHEADER := $(obj)/include/generated/autoconf.h
+kconfig_env := srctree=$(srctree) KCONFIG_CONFIG=$(KCONFIG_CONFIG) \
+	KCONFIG_AUTOCONFIG=$(AUTOCONF) KCONFIG_AUTOHEADER=$(AUTOHEADER) \
+	KCONFIG_TRISTATE=$(obj)/include/config/tristate.conf
+
+CC := $(CROSS_COMPILE)gcc
+LD := $(CROSS_COMPILE)ld
+OBJCOPY := $(CROSS_COMPILE)objcopy
+OBJDUMP := $(CROSS_COMPILE)objdump
+HOSTCC ?= cc
+
+.DEFAULT_GOAL := all
+.PHONY: all help setup menuconfig olddefconfig savedefconfig defconfig \
+	run run-uboot test demo host-tests qemu-tests clean distclean
+
+help:
+	@echo "Configure:  make qemu_virt_defconfig | rpi4_defconfig | menuconfig |"
+	@echo "            olddefconfig | savedefconfig"
+	@echo "Build:      make [O=dir] [CROSS_COMPILE=prefix] [V=1]"
+	@echo "Run:        make run (board of the config), make run-uboot (virt via U-Boot)"
+	@echo "Test:       make test (host unit tests + QEMU scenarios), make demo"
+	@echo "Set-up:     make setup (install what is missing; run by test and demo)"
+
+setup:
+	$(Q)$(srctree)/scripts/setup.sh
+
+# ---------------------------------------------------------------- Kconfig
+
+%_defconfig: $(srctree)/configs/%_defconfig
+	$(Q)mkdir -p $(obj)/include/config $(obj)/include/generated
+	$(Q)cd $(obj) && $(kconfig_env) kconfig-conf --defconfig=$< $(srctree)/Kconfig >/dev/null
+	$(Q)echo "configured $(O)/.config from configs/$@"
+
+menuconfig:
+	$(Q)mkdir -p $(obj)/include/config $(obj)/include/generated
+	$(Q)cd $(obj) && $(kconfig_env) kconfig-mconf $(srctree)/Kconfig
+
+olddefconfig:
+	$(Q)mkdir -p $(obj)/include/config $(obj)/include/generated
+	$(Q)cd $(obj) && $(kconfig_env) kconfig-conf --olddefconfig $(srctree)/Kconfig
+
+savedefconfig: $(KCONFIG_CONFIG)
+	$(Q)cd $(obj) && $(kconfig_env) kconfig-conf --savedefconfig=$(obj)/defconfig $(srctree)/Kconfig
+	$(Q)echo "minimal config written to $(O)/defconfig"
+
+$(KCONFIG_CONFIG):
+	@echo "No configuration in $(O)/. Run 'make qemu_virt_defconfig' or 'make rpi4_defconfig' first." >&2
+	@exit 1
+
+$(AUTOHEADER) $(AUTOCONF): $(KCONFIG_CONFIG) $(srctree)/Kconfig
+	$(Q)mkdir -p $(obj)/include/config $(obj)/include/generated
+	$(Q)cd $(obj) && $(kconfig_env) kconfig-conf --silentoldconfig $(srctree)/Kconfig </dev/null
+	$(Q)touch $(AUTOHEADER) $(AUTOCONF)
+
+# Only goals that build the image need the configuration.
+config_goals := all $(obj)/hypervisor.elf $(obj)/hypervisor.bin run run-uboot
+ifneq ($(filter $(config_goals),$(if $(MAKECMDGOALS),$(MAKECMDGOALS),all)),)
+-include $(AUTOCONF)
+endif
+
+# ------------------------------------------------------------ the image
+
+objs-y := boot/head.o boot/main.o boot/board.o boot/smp.o boot/selftest.o \
+	arch/arm64/vectors.o arch/arm64/exception.o arch/arm64/cache.o \
+	arch/arm64/cpu.o arch/arm64/smccc.o arch/arm64/semihost.o \
+	lib/string.o lib/printf.o lib/fdt.o lib/console.o lib/panic.o \
+	mm/page_alloc.o mm/hyp_map.o \
+	drivers/pl011.o drivers/gic.o drivers/arch_timer.o drivers/psci.o
+objs-$(CONFIG_GICV2) += drivers/gicv2.o
+objs-$(CONFIG_GICV3) += drivers/gicv3.o
+
+hv_objs := $(addprefix $(obj)/,$(objs-y))
+
+ARCH_CFLAGS := -march=armv8-a -mgeneral-regs-only -mstrict-align \
+	-mno-outline-atomics -fpie -fvisibility=hidden -fno-plt
+CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-unused-parameter \
+	-ffreestanding -fno-builtin -fno-common -fno-stack-protector \
+	-fno-omit-frame-pointer -ffunction-sections -fdata-sections \
+	$(ARCH_CFLAGS) -I$(srctree) -I$(obj)/include \
+	-include $(AUTOHEADER) -MMD -MP
+ASFLAGS := $(CFLAGS) -D__ASSEMBLY__
+LDFLAGS := -nostdlib -pie --no-dynamic-linker -z norelro -z noexecstack \
+	--gc-sections -T $(srctree)/boot/hypervisor.ld
+
+all: $(obj)/hypervisor.bin
+
+$(obj)/%.o: $(srctree)/%.c $(AUTOHEADER)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $*.o")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(obj)/%.o: $(srctree)/%.S $(AUTOHEADER)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AS      $*.o")
+	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
+
+$(obj)/hypervisor.elf: $(hv_objs) $(srctree)/boot/hypervisor.ld
+	@$(if $(Q),echo "  LD      hypervisor.elf")
+	$(Q)$(LD) $(LDFLAGS) -Map=$(obj)/hypervisor.map $(hv_objs) -o $@
+	$(Q)$(srctree)/scripts/check-image.sh $(OBJDUMP) $@
+
+$(obj)/hypervisor.bin: $(obj)/hypervisor.elf
+	@$(if $(Q),echo "  OBJCOPY hypervisor.bin")
+	$(Q)$(OBJCOPY) -O binary $< $@
+	@echo "$(O)/hypervisor.bin: $$(stat -c %s $@) bytes ($(CONFIG_BOARD_NAME))"
+
+-include $(hv_objs:.o=.d)
+
+# ---------------------------------------------------------------- running
+
+run: $(obj)/hypervisor.bin
+	$(srctree)/scripts/qemu.sh $(CONFIG_BOARD_NAME) $(obj)/hypervisor.bin
+
+run-uboot: $(obj)/hypervisor.bin
+	$(srctree)/scripts/qemu.sh uboot $(obj)/hypervisor.bin
+
+# ------------------------------------------------------------------ tests
+
+include $(srctree)/tests/host/Makefile.inc
+
+test: setup
+	$(Q)$(srctree)/tests/run-all.sh $(O)
+
+demo: setup
+	$(Q)$(MAKE) --no-print-directory O=$(O)/demo qemu_virt_defconfig
+	$(Q)$(MAKE) --no-print-directory O=$(O)/demo
+	$(Q)$(srctree)/scripts/qemu.sh virt $(obj)/demo/hypervisor.bin
+
+clean:
+	rm -rf $(obj)/boot $(obj)/arch $(obj)/lib $(obj)/mm $(obj)/drivers \
+		$(obj)/virt $(obj)/host $(obj)/hypervisor.*
+
+distclean:
+	rm -rf $(obj)

@@ -1,0 +1,16 @@
+/* Error codes returned as negative ints across the hypervisor. */
+#ifndef LIB_ERRNO_H
+#define LIB_ERRNO_H
+
+#define ENOENT 2   /* no such node, property or object */
+#define EIO 5      /* device did not respond as it must */
+#define ENOMEM 12  /* out of memory */
+#define EBUSY 16   /* resource in use */
+#define EEXIST 17  /* already present */
+#define EINVAL 22  /* malformed input */
+#define ENOSPC 28  /* a fixed-size table is full */
+#define ERANGE 34  /* value outside what is supported */
+#define ENOSYS 38  /* not supported on this board or build */
+#define ETIMEDOUT 110 /* hardware did not answer in time */
+
+#endif

@@ -1,0 +1,21 @@
+/* Fixed-width integer types and address types shared by every layer. */
+#ifndef LIB_TYPES_H
+#define LIB_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int8_t s8;
+typedef int16_t s16;
+typedef int32_t s32;
+typedef int64_t s64;
+
+/* A host physical address (what the CPU puts on the bus at EL2). */
+typedef u64 paddr_t;
+
+#endif
