@@ -6,17 +6,13 @@
 #ifndef BOOT_BOARD_H
 #define BOOT_BOARD_H
 
+#include "lib/memrange.h"
 #include "lib/types.h"
 
 #define BOARD_MAX_CPUS 64
 #define BOARD_MAX_MEM 16      /* RAM ranges after removing reservations */
 #define BOARD_MAX_RESERVED 32 /* reservations read from the DTB */
 #define BOARD_MODEL_LEN 64
-
-struct mem_range {
-	paddr_t base;
-	u64 size;
-};
 
 enum cpu_enable_method {
 	CPU_ENABLE_NONE,       /* the boot CPU needs no method */

@@ -1,0 +1,45 @@
+/*
+ * Per-CPU state of the hypervisor and CPU feature discovery. TPIDR_EL2
+ * holds the current CPU's struct cpu from its first C instruction on.
+ */
+#ifndef ARCH_ARM64_CPU_H
+#define ARCH_ARM64_CPU_H
+
+#include "arch/arm64/sysreg.h"
+#include "lib/types.h"
+
+struct cpu {
+	unsigned int index;      /* logical index; 0 is the boot CPU */
+	u64 mpidr;               /* affinity, as in the DTB */
+	bool online;             /* set once by the CPU itself, with release */
+};
+
+extern struct cpu cpus[CONFIG_MAX_CPUS];
+
+static inline struct cpu *this_cpu(void)
+{
+	return (struct cpu *)read_sysreg(tpidr_el2);
+}
+
+/* Makes @c the current CPU's struct (first thing every CPU does in C). */
+static inline void cpu_set_current(struct cpu *c)
+{
+	write_sysreg(tpidr_el2, c);
+}
+
+static inline u64 cpu_read_mpidr(void)
+{
+	return read_sysreg(mpidr_el1) & MPIDR_AFF_MASK;
+}
+
+/* Physical address bits implemented (ID_AA64MMFR0_EL1.PARange). */
+unsigned int cpu_pa_bits(void);
+/* ID_AA64MMFR1_EL1.HAFDBS: HAFDBS_NONE, HAFDBS_AF or HAFDBS_AF_DBM. */
+unsigned int cpu_hafdbs(void);
+/* From now on arch_halt() ends QEMU with a failure status through
+ * semihosting instead of spinning (test runs only). */
+void cpu_halt_via_semihosting(void);
+/* Number of CPUs that have set their online flag. */
+unsigned int cpus_online(void);
+
+#endif

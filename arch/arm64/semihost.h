@@ -1,0 +1,14 @@
+/*
+ * Arm semihosting, used only to hand a test verdict to QEMU
+ * (-semihosting): without a debugger attached HLT #0xF000 faults, so only
+ * call this when the command line asked for it.
+ */
+#ifndef ARCH_ARM64_SEMIHOST_H
+#define ARCH_ARM64_SEMIHOST_H
+
+#include "lib/compiler.h"
+
+/* SYS_EXIT_EXTENDED: QEMU exits with @status. */
+__noreturn void semihost_exit(int status);
+
+#endif

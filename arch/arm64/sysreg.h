@@ -1,0 +1,103 @@
+/*
+ * System register access and the bit fields the hypervisor uses, named as
+ * in the Arm ARM. Values only; the code that uses them lives elsewhere.
+ */
+#ifndef ARCH_ARM64_SYSREG_H
+#define ARCH_ARM64_SYSREG_H
+
+#define BIT(n) (1UL << (n))
+
+/* SCTLR_ELx */
+#define SCTLR_M BIT(0)          /* stage-1 MMU enable */
+#define SCTLR_A BIT(1)          /* alignment check */
+#define SCTLR_C BIT(2)          /* data cacheability */
+#define SCTLR_SA BIT(3)         /* SP alignment check */
+#define SCTLR_I BIT(12)         /* instruction cacheability */
+#define SCTLR_WXN BIT(19)       /* writable implies never-execute */
+#define SCTLR_EE BIT(25)        /* big-endian data at EL2 */
+/* RES1 bits of SCTLR_EL2 when HCR_EL2.E2H = 0. */
+#define SCTLR_EL2_RES1 (BIT(4) | BIT(5) | BIT(11) | BIT(16) | BIT(18) | \
+			BIT(22) | BIT(23) | BIT(28) | BIT(29))
+
+/* HCR_EL2 */
+#define HCR_FMO BIT(3)          /* physical FIQs to EL2 */
+#define HCR_IMO BIT(4)          /* physical IRQs to EL2 */
+#define HCR_AMO BIT(5)          /* SErrors to EL2 */
+#define HCR_RW BIT(31)          /* EL1 is AArch64 */
+/* What EL2 runs with before any VM exists: it takes its own interrupts. */
+#define HCR_EL2_HOST (HCR_RW | HCR_AMO | HCR_IMO | HCR_FMO)
+
+/* SCR_EL3, used only when entered at EL3 */
+#define SCR_NS BIT(0)
+#define SCR_SMD BIT(7)
+#define SCR_HCE BIT(8)
+#define SCR_RW BIT(10)
+#define SCR_RES1 (BIT(4) | BIT(5))
+
+/* SPSR: EL2h with D, A, I, F masked */
+#define SPSR_EL2H_MASKED 0x3c9
+
+/* TCR_EL2 (E2H = 0) */
+#define TCR_T0SZ(bits) ((64UL - (bits)) << 0)
+#define TCR_IRGN0_WBWA (1UL << 8)
+#define TCR_ORGN0_WBWA (1UL << 10)
+#define TCR_SH0_INNER (3UL << 12)
+#define TCR_TG0_4K (0UL << 14)
+#define TCR_PS_SHIFT 16
+#define TCR_EL2_RES1 (BIT(23) | BIT(31))
+
+/* MAIR attribute indexes used by the EL2 map (see arch/arm64/pte.h). */
+#define MAIR_DEVICE_nGnRE 0x04UL
+#define MAIR_NORMAL_WB 0xffUL
+#define MAIR_NORMAL_NC 0x44UL
+#define MT_DEVICE 0
+#define MT_NORMAL 1
+#define MT_NORMAL_NC 2
+#define MAIR_EL2_VALUE ((MAIR_DEVICE_nGnRE << (8 * MT_DEVICE)) | \
+			(MAIR_NORMAL_WB << (8 * MT_NORMAL)) | \
+			(MAIR_NORMAL_NC << (8 * MT_NORMAL_NC)))
+
+/* ID_AA64MMFR0_EL1 / ID_AA64MMFR1_EL1 fields */
+#define MMFR0_PARANGE(v) ((v) & 0xf)
+#define MMFR1_HAFDBS(v) ((v) & 0xf)
+#define HAFDBS_NONE 0
+#define HAFDBS_AF 1
+#define HAFDBS_AF_DBM 2
+
+/* MPIDR_EL1: the affinity fields, without the MT/U flags */
+#define MPIDR_AFF_MASK 0xff00ffffffUL
+#define MPIDR_AFF0(m) ((m) & 0xff)
+#define MPIDR_AFF1(m) (((m) >> 8) & 0xff)
+#define MPIDR_AFF2(m) (((m) >> 16) & 0xff)
+#define MPIDR_AFF3(m) (((m) >> 32) & 0xff)
+
+/* CNTHP_CTL_EL2 / CNTx_CTL */
+#define CNT_CTL_ENABLE BIT(0)
+#define CNT_CTL_IMASK BIT(1)
+#define CNT_CTL_ISTATUS BIT(2)
+
+#ifndef __ASSEMBLY__
+
+#define read_sysreg(reg) ({                                              \
+	unsigned long v_;                                                \
+	__asm__ volatile("mrs %0, " #reg : "=r"(v_));                    \
+	v_;                                                              \
+})
+
+#define write_sysreg(reg, val) \
+	__asm__ volatile("msr " #reg ", %0" : : "r"((unsigned long)(val)) : "memory")
+
+/* Generic-system-register names for GICv3 CPU interface registers that
+ * older assemblers do not know by name. */
+#define ICC_SRE_EL2 s3_4_c12_c9_5
+#define ICC_SRE_EL1 s3_0_c12_c12_5
+#define ICC_PMR_EL1 s3_0_c4_c6_0
+#define ICC_IAR1_EL1 s3_0_c12_c12_0
+#define ICC_EOIR1_EL1 s3_0_c12_c12_1
+#define ICC_CTLR_EL1 s3_0_c12_c12_4
+#define ICC_IGRPEN1_EL1 s3_0_c12_c12_7
+#define ICC_SGI1R_EL1 s3_0_c12_c11_5
+#define ICC_BPR1_EL1 s3_0_c12_c12_3
+
+#endif
+#endif

@@ -1,0 +1,120 @@
+/*
+ * EL2 exception vector table. Every entry saves a struct trap_frame on
+ * the current EL2 stack and calls C: IRQs taken at EL2 go to
+ * exception_irq(), anything else is unexpected for now and goes to
+ * exception_unexpected(), which dumps the frame and stops.
+ */
+#include "arch/arm64/asm.h"
+#include "arch/arm64/trap_frame.h"
+
+/* Save x0-x30, the interrupted SP and the exception registers. */
+.macro save_frame
+	sub	sp, sp, #FRAME_SIZE
+	stp	x0, x1, [sp, #FRAME_X(0)]
+	stp	x2, x3, [sp, #FRAME_X(2)]
+	stp	x4, x5, [sp, #FRAME_X(4)]
+	stp	x6, x7, [sp, #FRAME_X(6)]
+	stp	x8, x9, [sp, #FRAME_X(8)]
+	stp	x10, x11, [sp, #FRAME_X(10)]
+	stp	x12, x13, [sp, #FRAME_X(12)]
+	stp	x14, x15, [sp, #FRAME_X(14)]
+	stp	x16, x17, [sp, #FRAME_X(16)]
+	stp	x18, x19, [sp, #FRAME_X(18)]
+	stp	x20, x21, [sp, #FRAME_X(20)]
+	stp	x22, x23, [sp, #FRAME_X(22)]
+	stp	x24, x25, [sp, #FRAME_X(24)]
+	stp	x26, x27, [sp, #FRAME_X(26)]
+	stp	x28, x29, [sp, #FRAME_X(28)]
+	add	x0, sp, #FRAME_SIZE	/* SP before the exception (same EL) */
+	stp	x30, x0, [sp, #FRAME_X(30)]
+	mrs	x0, elr_el2
+	mrs	x1, spsr_el2
+	stp	x0, x1, [sp, #FRAME_ELR]
+	mrs	x0, esr_el2
+	mrs	x1, far_el2
+	stp	x0, x1, [sp, #FRAME_ESR]
+.endm
+
+/* Restore what save_frame saved (ELR/SPSR too: a handler may change
+ * them) and return from the exception. */
+.macro restore_frame_eret
+	ldp	x0, x1, [sp, #FRAME_ELR]
+	msr	elr_el2, x0
+	msr	spsr_el2, x1
+	ldp	x0, x1, [sp, #FRAME_X(0)]
+	ldp	x2, x3, [sp, #FRAME_X(2)]
+	ldp	x4, x5, [sp, #FRAME_X(4)]
+	ldp	x6, x7, [sp, #FRAME_X(6)]
+	ldp	x8, x9, [sp, #FRAME_X(8)]
+	ldp	x10, x11, [sp, #FRAME_X(10)]
+	ldp	x12, x13, [sp, #FRAME_X(12)]
+	ldp	x14, x15, [sp, #FRAME_X(14)]
+	ldp	x16, x17, [sp, #FRAME_X(16)]
+	ldp	x18, x19, [sp, #FRAME_X(18)]
+	ldp	x20, x21, [sp, #FRAME_X(20)]
+	ldp	x22, x23, [sp, #FRAME_X(22)]
+	ldp	x24, x25, [sp, #FRAME_X(24)]
+	ldp	x26, x27, [sp, #FRAME_X(26)]
+	ldp	x28, x29, [sp, #FRAME_X(28)]
+	ldr	x30, [sp, #FRAME_X(30)]
+	add	sp, sp, #FRAME_SIZE
+	eret
+.endm
+
+/* A vector slot: 32 instructions at most, so it only branches. */
+.macro vector target
+	.balign	0x80
+	b	\target
+.endm
+
+.macro unexpected_stub source, type
+vec_unexpected_\source\()_\type:
+	save_frame
+	mov	x0, sp
+	mov	x1, #((\source << 2) | \type)
+	bl	exception_unexpected	/* does not return */
+	b	.
+.endm
+
+	.text
+	.balign	0x800
+FUNC(vectors)
+	vector	vec_unexpected_0_0	/* current EL, SP0 */
+	vector	vec_unexpected_0_1
+	vector	vec_unexpected_0_2
+	vector	vec_unexpected_0_3
+	vector	vec_unexpected_1_0	/* current EL, SPx */
+	vector	vec_irq_el2
+	vector	vec_unexpected_1_2
+	vector	vec_unexpected_1_3
+	vector	vec_unexpected_2_0	/* lower EL, AArch64 */
+	vector	vec_unexpected_2_1
+	vector	vec_unexpected_2_2
+	vector	vec_unexpected_2_3
+	vector	vec_unexpected_3_0	/* lower EL, AArch32 */
+	vector	vec_unexpected_3_1
+	vector	vec_unexpected_3_2
+	vector	vec_unexpected_3_3
+ENDFUNC(vectors)
+
+vec_irq_el2:
+	save_frame
+	mov	x0, sp
+	bl	exception_irq
+	restore_frame_eret
+
+	unexpected_stub 0, 0
+	unexpected_stub 0, 1
+	unexpected_stub 0, 2
+	unexpected_stub 0, 3
+	unexpected_stub 1, 0
+	unexpected_stub 1, 2
+	unexpected_stub 1, 3
+	unexpected_stub 2, 0
+	unexpected_stub 2, 1
+	unexpected_stub 2, 2
+	unexpected_stub 2, 3
+	unexpected_stub 3, 0
+	unexpected_stub 3, 1
+	unexpected_stub 3, 2
+	unexpected_stub 3, 3

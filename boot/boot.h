@@ -1,0 +1,24 @@
+/* Entry points and shared state of the boot sequence (boot/). */
+#ifndef BOOT_BOOT_H
+#define BOOT_BOOT_H
+
+#include "boot/board.h"
+#include "lib/compiler.h"
+
+/* The machine, as read from the DTB by the boot CPU. */
+extern struct board board;
+
+/* Called from head.S. */
+__noreturn void boot_primary(void *dtb, unsigned long entered_el);
+__noreturn void boot_wrong_el(void *dtb, unsigned long el);
+__noreturn void secondary_main(unsigned long cpu);
+
+/* boot/smp.c: start every CPU of the board; returns how many run. */
+unsigned int smp_boot_secondaries(const struct board *b);
+
+/* boot/selftest.c */
+int selftest_init(const struct board *b);
+void selftest_prepare_cpu(void);
+bool selftest_run(void);
+
+#endif
