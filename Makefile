@@ -29,7 +29,7 @@ HOSTCC ?= cc
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .PHONY: all help setup menuconfig olddefconfig savedefconfig defconfig \
-	run run-uboot test demo host-tests qemu-tests clean distclean
+	run run-uboot test demo bench host-tests clean distclean
 
 help:
 	@echo "Configure:  make qemu_virt_defconfig | rpi4_defconfig | menuconfig |"
@@ -37,6 +37,7 @@ help:
 	@echo "Build:      make [O=dir] [CROSS_COMPILE=prefix] [V=1]"
 	@echo "Run:        make run (board of the config), make run-uboot (virt via U-Boot)"
 	@echo "Test:       make test (host unit tests + QEMU scenarios), make demo"
+	@echo "Measure:    make bench (instructions to banner under -icount shift=0)"
 	@echo "Set-up:     make setup (install what is missing; run by test and demo)"
 
 setup:
@@ -144,6 +145,15 @@ demo: setup
 	$(Q)$(MAKE) --no-print-directory O=$(O)/demo qemu_virt_defconfig
 	$(Q)$(MAKE) --no-print-directory O=$(O)/demo
 	$(Q)$(srctree)/scripts/qemu.sh virt $(obj)/demo/hypervisor.bin
+
+# Benchmarks are commands, not tests: figures go to docs/performance.md.
+bench: setup
+	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-virt qemu_virt_defconfig
+	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-virt
+	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-rpi4 rpi4_defconfig
+	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-rpi4
+	$(Q)$(srctree)/scripts/bench-boot.sh $(obj)/bench-virt/hypervisor.bin \
+		$(obj)/bench-rpi4/hypervisor.bin
 
 clean:
 	rm -rf $(obj)/boot $(obj)/arch $(obj)/lib $(obj)/mm $(obj)/drivers \

@@ -222,6 +222,10 @@ void boot_primary(void *dtb, unsigned long entered_el)
 	irq_enable();
 	online = smp_boot_secondaries(&board);
 	print_banner(&board, online);
+	/* The counter starts at 0 when the machine does (QEMU; real boards
+	 * count from power-on), so this is machine start to banner. */
+	printf("hv: banner at %llu us of machine time\n",
+	       (unsigned long long)(timer_now() * 1000000 / timer_freq()));
 	printf("hv: %llu MiB free for VMs, timer %llu Hz, %s, EL2 map uses %u table pages\n",
 	       (unsigned long long)(page_pool_free_pages(&hyp_pool) >> 8),
 	       (unsigned long long)timer_freq(), gic_name(), hyp_map_tables_used());

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# `make test`: host unit tests (ASan + UBSan), the two board images, and
+# every QEMU scenario in tests/qemu/*.scenarios. Each result counts once;
+# the last line is "total: N passed, N failed", and the exit status is 0
+# only if nothing failed.
+#
+# Usage: tests/run-all.sh [BUILD_DIR]     (BUILD_DIR defaults to build)
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+out=$(realpath -m "${1:-build}")
+logs="$out/test-logs"
+scenario_timeout=${SCENARIO_TIMEOUT:-120}
+passed=0 failed=0
+mkdir -p "$logs"
+cd "$top"
+
+pass() { passed=$((passed + 1)); printf '  ok   %s\n' "$1"; }
+fail() { failed=$((failed + 1)); printf '  FAIL %s: %s\n' "$1" "$2"; }
+
+# ---- host unit tests: add up each binary's "name: N passed, M failed"
+echo "== host unit tests (ASan, UBSan)"
+export HV_DTB_DIR="$out/dtbs"
+if ! scripts/dump-dtbs.sh "$HV_DTB_DIR" >"$logs/dtbs.log" 2>&1; then
+	fail dump-dtbs "see $logs/dtbs.log"
+fi
+if make --no-print-directory O="$out" host-tests-build >"$logs/host-build.log" 2>&1; then
+	for bin in "$out"/host/test_*; do
+		name=$(basename "$bin")
+		"$bin" >"$logs/$name.log" 2>&1
+		rc=$?
+		tally=$(grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' "$logs/$name.log" | tail -n 1)
+		p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$tally")
+		f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$tally")
+		if [ -z "$tally" ]; then
+			fail "$name" "crashed before its tally (exit $rc), see $logs/$name.log"
+			continue
+		fi
+		passed=$((passed + p))
+		failed=$((failed + f))
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			fail "$name" "exit $rc after its tally, see $logs/$name.log"
+		fi
+		grep '  FAIL' "$logs/$name.log" | sed 's/^/    /'
+		printf '  %-4s %s: %s passed, %s failed\n' "$([ "$f" = 0 ] && echo ok || echo FAIL)" "$name" "$p" "$f"
+	done
+else
+	fail host-build "see $logs/host-build.log"
+	tail -n 20 "$logs/host-build.log"
+fi
+
+# ---- the images
+echo "== images"
+declare -A image
+for cfg in qemu_virt rpi4; do
+	dir="$out/test-$cfg"
+	key=${cfg#qemu_}
+	if make --no-print-directory O="$dir" "${cfg}_defconfig" >"$logs/build-$cfg.log" 2>&1 &&
+		make --no-print-directory O="$dir" >>"$logs/build-$cfg.log" 2>&1; then
+		image[$key]="$dir/hypervisor.bin"
+		pass "build $cfg ($(stat -c %s "$dir/hypervisor.bin") bytes)"
+	else
+		fail "build $cfg" "see $logs/build-$cfg.log"
+		tail -n 20 "$logs/build-$cfg.log"
+	fi
+done
+
+# ---- QEMU scenarios
+# scenario NAME EXIT REGEX... -- QEMU.SH-ARGS
+scenario() {
+	local name=$1 want=$2 res=() args=() a rc log="$logs/qemu-$1.log"
+	shift 2
+	while [ $# -gt 0 ] && [ "$1" != "--" ]; do res+=("$1"); shift; done
+	shift
+	for a in "$@"; do
+		case "$a" in
+		@*)
+			if [ -z "${image[${a#@}]:-}" ]; then
+				fail "$name" "image ${a#@} was not built"
+				return
+			fi
+			args+=("${image[${a#@}]}")
+			;;
+		*) args+=("$a") ;;
+		esac
+	done
+	timeout "$scenario_timeout" scripts/qemu.sh --test "${args[@]}" </dev/null >"$log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 124 ]; then
+		fail "$name" "no verdict within ${scenario_timeout}s, see $log"
+		return
+	fi
+	if [ "$rc" -ne "$want" ]; then
+		fail "$name" "exit status $rc, expected $want, see $log"
+		return
+	fi
+	for a in "${res[@]}"; do
+		if ! grep -qE -- "$a" "$log"; then
+			fail "$name" "output lacks /$a/, see $log"
+			return
+		fi
+	done
+	pass "$name"
+}
+
+for f in tests/qemu/*.scenarios; do
+	echo "== QEMU scenarios: $f"
+	# shellcheck source=/dev/null
+	. "$f"
+done
+
+echo "total: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
