@@ -212,6 +212,8 @@ static int parse_reserved(struct ctx *c)
 			break;
 		if (r)
 			return fail(c, r, "memory reservation block: malformed");
+		if (size && base + size < base)
+			return fail(c, -ERANGE, "/memreserve/ entry %u wraps past 2^64", i);
 		if (size && !add_range(b->reserved, &b->nreserved,
 				       BOARD_MAX_RESERVED, base, size))
 			return fail(c, -ENOSPC, "more than %u reserved ranges",
@@ -324,11 +326,26 @@ static int stdout_node(struct ctx *c, const char *sp)
 	return fail(c, node, "/chosen stdout-path \"%s\": alias names no node", name);
 }
 
-/* Console UART: /chosen stdout-path, else the first enabled PL011. */
+static int first_enabled_pl011(const void *fdt)
+{
+	int node = fdt_find_compatible(fdt, -1, "arm,pl011");
+
+	while (node >= 0 && !fdt_is_enabled(fdt, node))
+		node = fdt_find_compatible(fdt, node, "arm,pl011");
+	return node;
+}
+
+/*
+ * Console UART. The hypervisor drives only the PL011, so: /chosen
+ * stdout-path if it names a PL011, else the first enabled PL011 (the Pi
+ * 4's stdout-path names the mini UART unless config.txt moves Bluetooth
+ * off the PL011), else whatever stdout-path names, for the caller to
+ * refuse by name.
+ */
 static int parse_uart(struct ctx *c)
 {
 	const char *sp = NULL;
-	int chosen = fdt_path_offset(c->fdt, "/chosen"), node, r;
+	int chosen = fdt_path_offset(c->fdt, "/chosen"), node = -ENOENT, r;
 	u64 size;
 
 	if (chosen >= 0) {
@@ -340,13 +357,17 @@ static int parse_uart(struct ctx *c)
 		node = stdout_node(c, sp);
 		if (node < 0)
 			return node;
-	} else {
-		node = fdt_find_compatible(c->fdt, -1, "arm,pl011");
-		while (node >= 0 && !fdt_is_enabled(c->fdt, node))
-			node = fdt_find_compatible(c->fdt, node, "arm,pl011");
-		if (node < 0)
-			return 0;   /* no console known: the caller decides */
 	}
+	if (node < 0 || !fdt_is_compatible(c->fdt, node, "arm,pl011")) {
+		int pl011 = first_enabled_pl011(c->fdt);
+
+		if (pl011 >= 0) {
+			c->b->uart_not_stdout = node >= 0;
+			node = pl011;
+		}
+	}
+	if (node < 0)
+		return 0;   /* no console known: the caller decides */
 	r = fdt_reg(c->fdt, node, 0, &c->b->uart_base, &size);
 	if (r)
 		return fail(c, r, "%s: console UART without a usable `reg`",

@@ -57,6 +57,7 @@ struct board {
 	paddr_t uart_base;             /* from /chosen stdout-path */
 	u64 uart_size;
 	bool uart_is_pl011;
+	bool uart_not_stdout;          /* stdout-path named a non-PL011 UART */
 	struct board_gic gic;
 	struct board_timer timer;
 	enum psci_conduit psci;

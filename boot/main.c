@@ -43,72 +43,70 @@ static void map_or_die(paddr_t pa, u64 size, enum hyp_prot prot, const char *wha
 		      (unsigned long long)pa, (unsigned long long)size);
 }
 
-/* RAM read-write, except the image, which gets text/rodata/data maps. */
-static void map_ram(const struct board *b)
+static void map_image(void)
 {
-	paddr_t img = (paddr_t)_start, img_end = (paddr_t)_end;
-
-	map_or_die(img, (paddr_t)_etext - img, HYP_TEXT, "hypervisor text");
+	map_or_die((paddr_t)_start, (paddr_t)_etext - (paddr_t)_start, HYP_TEXT,
+		   "hypervisor text");
 	map_or_die((paddr_t)_etext, (paddr_t)_erodata - (paddr_t)_etext, HYP_RO,
 		   "hypervisor rodata");
-	map_or_die((paddr_t)_erodata, img_end - (paddr_t)_erodata, HYP_RW,
+	map_or_die((paddr_t)_erodata, (paddr_t)_end - (paddr_t)_erodata, HYP_RW,
 		   "hypervisor data");
-	for (unsigned int i = 0; i < b->nmem; i++) {
-		paddr_t lo = b->mem[i].base, hi = lo + b->mem[i].size;
-
-		if (img >= lo && img_end <= hi) {
-			map_or_die(lo, img - lo, HYP_RW, "RAM below the image");
-			map_or_die(img_end, hi - img_end, HYP_RW, "RAM above the image");
-		} else {
-			map_or_die(lo, hi - lo, HYP_RW, "RAM");
-		}
-	}
 }
 
-static void map_devices(const struct board *b)
+/* Fills @r with the image and the DTB; returns 2, the count. */
+static unsigned int image_and_dtb(void *dtb, struct mem_range *r)
 {
-	map_or_die(b->uart_base, b->uart_size, HYP_DEVICE, "console UART");
-	map_or_die(b->gic.dist, b->gic.dist_size, HYP_DEVICE, "GIC distributor");
-	map_or_die(b->gic.redist_or_cpuif, b->gic.redist_or_cpuif_size, HYP_DEVICE,
-		   b->gic.version == GIC_V3 ? "GIC redistributors" : "GIC CPU interface");
-}
-
-static bool dtb_in_ram(const struct board *b, paddr_t dtb, u64 size)
-{
-	for (unsigned int i = 0; i < b->nmem; i++)
-		if (dtb >= b->mem[i].base &&
-		    dtb + size <= b->mem[i].base + b->mem[i].size)
-			return true;
-	return false;
+	r[0] = (struct mem_range){ (paddr_t)_start, (u64)(_end - _start) };
+	r[1] = (struct mem_range){ (paddr_t)dtb, fdt_totalsize(dtb) };
+	return 2;
 }
 
 /*
- * Builds the EL2 map and turns the MMU on. Without a usable board only
- * the image and CONFIG_EARLY_UART_BASE are mapped, enough to say why.
+ * Turns the MMU and caches on with a first map: the image and, if it looks
+ * like one, the DTB, so that the board is parsed with caches on. The rest
+ * is added by map_board() (adding mappings to a live map is allowed).
  */
-static void mmu_setup(const struct board *b, bool board_ok, void *dtb)
+static void mmu_setup(void *dtb, bool dtb_ok)
 {
 	u64 mair, tcr, ttbr;
 
 	hyp_map_init(cpu_pa_bits());
-	if (board_ok) {
-		u32 dtb_size = fdt_totalsize(dtb);
-
-		map_ram(b);
-		if (!dtb_in_ram(b, (paddr_t)dtb, dtb_size))
-			map_or_die((paddr_t)dtb, dtb_size, HYP_RO, "device tree");
-		map_devices(b);
-	} else {
-		map_or_die((paddr_t)_start, (paddr_t)_end - (paddr_t)_start, HYP_RW,
-			   "hypervisor image");
-		map_or_die(CONFIG_EARLY_UART_BASE, 4096, HYP_DEVICE, "early UART");
-	}
+	map_image();
+	if (dtb_ok)
+		map_or_die((paddr_t)dtb, fdt_totalsize(dtb), HYP_RO, "device tree");
 	hyp_map_regs(&mair, &tcr, &ttbr);
 	/* Everything so far was written with the caches off; drop any stale
 	 * line the boot loader may have left over the image before the
 	 * caches start to hit. */
 	dcache_inval_poc(_start, (size_t)(_end - _start));
 	mmu_enable(mair, tcr, ttbr, SCTLR_EL2_MMU_ON);
+}
+
+/* RAM read-write (less the image and DTB, mapped already), and devices. */
+static void map_board(const struct board *b, void *dtb)
+{
+	struct mem_range done[2], ram[BOARD_MAX_MEM + 2];
+	int n = memrange_subtract(b->mem, b->nmem, done, image_and_dtb(dtb, done),
+				  ram, ARRAY_SIZE(ram));
+
+	if (n < 0)
+		panic("cannot work out the RAM to map (%d)", n);
+	for (int i = 0; i < n; i++)
+		map_or_die(ram[i].base, ram[i].size, HYP_RW, "RAM");
+	map_or_die(b->uart_base, b->uart_size, HYP_DEVICE, "console UART");
+	map_or_die(b->gic.dist, b->gic.dist_size, HYP_DEVICE, "GIC distributor");
+	map_or_die(b->gic.redist_or_cpuif, b->gic.redist_or_cpuif_size, HYP_DEVICE,
+		   b->gic.version == GIC_V3 ? "GIC redistributors" : "GIC CPU interface");
+}
+
+/* Stops the boot with a message on CONFIG_EARLY_UART_BASE: without a
+ * usable DTB there is no other console to say it on. */
+static __noreturn void early_fatal(void *dtb, const char *why)
+{
+	map_or_die(CONFIG_EARLY_UART_BASE, 4096, HYP_DEVICE, "early UART");
+	pl011_init(CONFIG_EARLY_UART_BASE);
+	console_set_sink(pl011_putc);
+	panic("device tree at %p: %s", dtb, why);
 }
 
 /* Free RAM: memory less reservations, the image and the DTB. */
@@ -120,8 +118,7 @@ static void page_alloc_setup(const struct board *b, void *dtb)
 	int n;
 
 	memcpy(reserved, b->reserved, nres * sizeof(reserved[0]));
-	reserved[nres++] = (struct mem_range){ (paddr_t)_start, (u64)(_end - _start) };
-	reserved[nres++] = (struct mem_range){ (paddr_t)dtb, fdt_totalsize(dtb) };
+	nres += image_and_dtb(dtb, &reserved[nres]);
 	n = memrange_subtract(b->mem, b->nmem, reserved, nres, free_ram,
 			      ARRAY_SIZE(free_ram));
 	if (n < 0)
@@ -135,6 +132,25 @@ static void page_alloc_setup(const struct board *b, void *dtb)
 			       (unsigned long long)free_ram[i].base,
 			       (unsigned long long)free_ram[i].size, r);
 	}
+}
+
+/* The board from the DTB, mapped, with the console on; or a message. */
+static void board_setup(void *dtb)
+{
+	bool dtb_ok = fdt_check(dtb, FDT_SIZE_UNKNOWN) == 0;
+
+	mmu_setup(dtb, dtb_ok);
+	if (!dtb_ok)
+		early_fatal(dtb, "no valid device tree header (is x0 the DTB?)");
+	if (board_from_fdt(dtb, &board, board_error, sizeof(board_error)))
+		early_fatal(dtb, board_error);
+	if (!board.uart_base)
+		early_fatal(dtb, "no console: neither stdout-path nor an enabled PL011");
+	if (!board.uart_is_pl011)
+		early_fatal(dtb, "the console UART is not a PL011 (arm,pl011)");
+	map_board(&board, dtb);
+	pl011_init(board.uart_base);
+	console_set_sink(pl011_putc);
 }
 
 /* True if the whitespace-separated @args contain @word exactly. */
@@ -190,24 +206,22 @@ static __noreturn void finish(bool verdict)
 
 void boot_primary(void *dtb, unsigned long entered_el)
 {
-	int r;
 	bool ok = true;
 	unsigned int online;
 
 	cpus[0].mpidr = cpu_read_mpidr();
 	cpu_set_current(&cpus[0]);
-	r = board_from_fdt(dtb, &board, board_error, sizeof(board_error));
-	mmu_setup(&board, r == 0, dtb);
-	pl011_init(r == 0 ? board.uart_base : CONFIG_EARLY_UART_BASE);
-	console_set_sink(pl011_putc);
-	if (r)
-		panic("device tree at %p: %s", dtb, board_error);
+	board_setup(dtb);
 	if (bootargs_has(board.bootargs, "hv.exit=semihosting"))
 		cpu_halt_via_semihosting();
 	printf("\nhv: booting at EL2%s; image 0x%llx-0x%llx, DTB 0x%llx\n",
 	       entered_el == 3 ? " (entered at EL3)" : "",
 	       (unsigned long long)(paddr_t)_start, (unsigned long long)(paddr_t)_end,
 	       (unsigned long long)(paddr_t)dtb);
+	if (board.uart_not_stdout)
+		printf("hv: /chosen stdout-path names a UART without a driver here; "
+		       "console on the PL011 at 0x%llx\n",
+		       (unsigned long long)board.uart_base);
 
 	page_alloc_setup(&board, dtb);
 	timer_init(board.timer.freq_hz);

@@ -1,0 +1,858 @@
+/*
+ * Tests of board_from_fdt() on the real QEMU virt (GICv3, GICv2) and
+ * Raspberry Pi 4 device trees (from $HV_DTB_DIR, default build/dtbs), on
+ * patched copies of them and on small synthetic boards.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "boot/board.h"
+#include "lib/errno.h"
+#include "lib/fdt.h"
+#include "tests/host/test.h"
+
+static struct board b;
+static char err[256];
+
+/* ------------------------------------------------------------ helpers */
+
+static void put32(u8 *p, u32 v)
+{
+	p[0] = (u8)(v >> 24);
+	p[1] = (u8)(v >> 16);
+	p[2] = (u8)(v >> 8);
+	p[3] = (u8)v;
+}
+
+static u32 get32(const u8 *p)
+{
+	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
+}
+
+/* Reads a DTB from $HV_DTB_DIR; a missing file is a loud failure. */
+static u8 *load_dtb(const char *name, size_t *size)
+{
+	const char *dir = getenv("HV_DTB_DIR");
+	char path[512];
+	FILE *f;
+	long n;
+	u8 *buf;
+
+	if (!dir || !*dir)
+		dir = "build/dtbs";
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	if (!f) {
+		printf("  MISSING %s: run scripts/dump-dtbs.sh %s first\n", path, dir);
+		return NULL;
+	}
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = n > 0 ? malloc((size_t)n) : NULL;
+	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		printf("  UNREADABLE %s\n", path);
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	*size = (size_t)n;
+	return buf;
+}
+
+/* Writable pointer to the value of @path's property @name (test only). */
+static u8 *prop_at(u8 *fdt, const char *path, const char *name, int *len)
+{
+	int node = fdt_path_offset(fdt, path);
+
+	return node < 0 ? NULL : (u8 *)fdt_getprop(fdt, node, name, len);
+}
+
+/* Renames property @name of @path to the name of property @as of the
+ * same node, by pointing its name offset at that string. */
+static bool rename_prop(u8 *fdt, const char *path, const char *name, const char *as)
+{
+	u8 *p = prop_at(fdt, path, name, NULL), *q = prop_at(fdt, path, as, NULL);
+
+	if (!p || !q)
+		return false;
+	put32(p - 4, get32(q - 4));
+	return true;
+}
+
+/* Replaces the string value of @path's @name by @s (no longer than it). */
+static bool set_str(u8 *fdt, const char *path, const char *name, const char *s)
+{
+	int len;
+	u8 *p = prop_at(fdt, path, name, &len);
+
+	if (!p || (int)strlen(s) >= len)
+		return false;
+	memset(p, 0, (size_t)len);
+	memcpy(p, s, strlen(s));
+	return true;
+}
+
+/* The Pi DTB with the firmware's job done: 1 GiB in memory@0. */
+static u8 *load_pi(size_t *n)
+{
+	u8 *fdt = load_dtb("bcm2711-rpi-4-b.dtb", n);
+	int len;
+	u8 *reg = fdt ? prop_at(fdt, "/memory@0", "reg", &len) : NULL;
+
+	if (!reg || len != 12) {
+		free(fdt);
+		return NULL;
+	}
+	put32(reg + 8, 0x40000000);
+	return fdt;
+}
+
+/* A tiny DTB writer for synthetic boards. */
+struct fdtw {
+	u8 st[1 << 16];
+	size_t st_n;
+	char str[8192];
+	size_t str_n;
+	u64 rsv[8][2];
+	int nrsv;
+};
+
+static void w_u32(struct fdtw *w, u32 v)
+{
+	put32(w->st + w->st_n, v);
+	w->st_n += 4;
+}
+
+static void w_bytes(struct fdtw *w, const void *p, size_t n)
+{
+	if (n)
+		memcpy(w->st + w->st_n, p, n);
+	w->st_n += n;
+	while (w->st_n % 4)
+		w->st[w->st_n++] = 0;
+}
+
+static void w_begin(struct fdtw *w, const char *name)
+{
+	w_u32(w, 1);
+	w_bytes(w, name, strlen(name) + 1);
+}
+
+static void w_end(struct fdtw *w)
+{
+	w_u32(w, 2);
+}
+
+static void w_prop(struct fdtw *w, const char *name, const void *v, size_t n)
+{
+	w_u32(w, 3);
+	w_u32(w, (u32)n);
+	w_u32(w, (u32)w->str_n);
+	memcpy(w->str + w->str_n, name, strlen(name) + 1);
+	w->str_n += strlen(name) + 1;
+	w_bytes(w, v, n);
+}
+
+static void w_str(struct fdtw *w, const char *name, const char *s)
+{
+	w_prop(w, name, s, strlen(s) + 1);
+}
+
+static void w_cells(struct fdtw *w, const char *name, int n, ...)
+{
+	u8 buf[256];
+	va_list ap;
+
+	va_start(ap, n);
+	for (int i = 0; i < n; i++)
+		put32(buf + 4 * i, va_arg(ap, unsigned int));
+	va_end(ap);
+	w_prop(w, name, buf, 4 * (size_t)n);
+}
+
+static u8 *w_finish(struct fdtw *w, size_t *size)
+{
+	u32 rsv = 40, st, str, total;
+	u8 *out;
+
+	w_u32(w, 9);
+	st = rsv + 16 * (w->nrsv + 1);
+	str = st + (u32)w->st_n;
+	total = str + (u32)w->str_n;
+	out = calloc(1, total);
+	put32(out, FDT_MAGIC);
+	put32(out + 4, total);
+	put32(out + 8, st);
+	put32(out + 12, str);
+	put32(out + 16, rsv);
+	put32(out + 20, 17);
+	put32(out + 24, 16);
+	put32(out + 32, (u32)w->str_n);
+	put32(out + 36, (u32)w->st_n);
+	for (int i = 0; i < w->nrsv; i++) {
+		put32(out + rsv + 16 * i, (u32)(w->rsv[i][0] >> 32));
+		put32(out + rsv + 16 * i + 4, (u32)w->rsv[i][0]);
+		put32(out + rsv + 16 * i + 8, (u32)(w->rsv[i][1] >> 32));
+		put32(out + rsv + 16 * i + 12, (u32)w->rsv[i][1]);
+	}
+	memcpy(out + st, w->st, w->st_n);
+	memcpy(out + str, w->str, w->str_n);
+	*size = total;
+	return out;
+}
+
+/* Knobs of the synthetic board. */
+enum {
+	SYN_NO_STDOUT = 1 << 0,      /* fall back to the first enabled PL011 */
+	SYN_BAD_BOOTARGS = 1 << 1,   /* bootargs without its NUL */
+	SYN_GICV3 = 1 << 2,          /* GICv3 instead of a bare GICv2 */
+	SYN_BAD_ENABLE = 1 << 3,     /* cpu@1 with an unknown enable-method */
+	SYN_NO_TIMER = 1 << 4,
+	SYN_SPI_TIMER = 1 << 5,      /* timer interrupt 2 is an SPI */
+	SYN_NO_PSCI = 1 << 6,
+	SYN_STDOUT_ALIAS_NOWHERE = 1 << 7,
+};
+
+/*
+ * A board with @ncpus CPUs (cpu@0 with no enable-method, odd ones PSCI,
+ * even ones spin tables with 1- or 2-cell release addresses), @nmem
+ * memory nodes plus an empty placeholder, reservations and a bus whose
+ * `ranges` moves everything to 0x9000000.
+ */
+static u8 *synth(struct fdtw *w, int ncpus, int nmem, unsigned int flags, size_t *n)
+{
+	char name[32];
+	static const char compat[] = "acme,board\0acme,soc";
+	static const char badargs[4] = { 'a', 'b', 'c', 'd' };
+
+	memset(w, 0, sizeof(*w));
+	w->rsv[0][0] = 0x1000;
+	w->rsv[0][1] = 0x2000;
+	w->nrsv = 1;
+	w_begin(w, "");
+	w_prop(w, "compatible", compat, sizeof(compat));
+	w_cells(w, "#address-cells", 1, 2);
+	w_cells(w, "#size-cells", 1, 2);
+	w_begin(w, "aliases");
+	w_str(w, "serial0", "/soc/uart@2000");
+	w_str(w, "lost", "/soc/uart@9999");
+	w_end(w);
+	w_begin(w, "chosen");
+	if (flags & SYN_BAD_BOOTARGS)
+		w_prop(w, "bootargs", badargs, sizeof(badargs));
+	else
+		w_str(w, "bootargs", "console=ttyAMA0 quiet");
+	if (flags & SYN_STDOUT_ALIAS_NOWHERE)
+		w_str(w, "stdout-path", "lost:9600");
+	else if (!(flags & SYN_NO_STDOUT))
+		w_str(w, "stdout-path", "serial0:115200n8");
+	w_end(w);
+	w_begin(w, "memory@0");
+	w_str(w, "device_type", "memory");
+	w_cells(w, "reg", 4, 0, 0, 0, 0);
+	w_end(w);
+	for (int i = 0; i < nmem; i++) {
+		snprintf(name, sizeof(name), "memory@%x", i + 1);
+		w_begin(w, name);
+		w_str(w, "device_type", "memory");
+		w_cells(w, "reg", 8, 0, 0x10000000u * (i + 1), 0, 0x1000000,
+			1, 0x10000000u * (i + 1), 0, 0x2000);
+		w_end(w);
+	}
+	w_begin(w, "reserved-memory");
+	w_cells(w, "#address-cells", 1, 1);
+	w_cells(w, "#size-cells", 1, 1);
+	w_prop(w, "ranges", NULL, 0);
+	w_begin(w, "fb@3c000000");
+	w_cells(w, "reg", 2, 0x3c000000, 0x100000);
+	w_end(w);
+	w_begin(w, "cma");
+	w_cells(w, "size", 1, 0x4000000);
+	w_end(w);
+	w_begin(w, "off@0");
+	w_cells(w, "reg", 2, 0x100, 0x100);
+	w_str(w, "status", "disabled");
+	w_end(w);
+	w_end(w);
+	w_begin(w, "cpus");
+	w_cells(w, "#address-cells", 1, 2);
+	w_cells(w, "#size-cells", 1, 0);
+	w_begin(w, "cpu-map");
+	w_end(w);
+	for (int i = 0; i < ncpus; i++) {
+		snprintf(name, sizeof(name), "cpu@%x", i);
+		w_begin(w, name);
+		w_str(w, "device_type", "cpu");
+		w_cells(w, "reg", 2, i >> 2, (i & 3) << 8);
+		if (i == 1 && (flags & SYN_BAD_ENABLE)) {
+			w_str(w, "enable-method", "acme,magic");
+		} else if (i % 2) {
+			w_str(w, "enable-method", "psci");
+		} else if (i > 0) {
+			w_str(w, "enable-method", "spin-table");
+			if (i % 4)
+				w_cells(w, "cpu-release-addr", 1, 0xd8 + 8 * i);
+			else
+				w_cells(w, "cpu-release-addr", 2, 1, 0xd8 + 8 * i);
+		}
+		w_end(w);
+	}
+	w_end(w);
+	w_begin(w, "soc");
+	w_str(w, "compatible", "simple-bus");
+	w_cells(w, "#address-cells", 1, 1);
+	w_cells(w, "#size-cells", 1, 1);
+	w_cells(w, "ranges", 4, 0, 0, 0x9000000, 0x1000000);
+	w_begin(w, "uart@1000");
+	w_str(w, "compatible", "arm,pl011");
+	w_str(w, "status", "disabled");
+	w_cells(w, "reg", 2, 0x1000, 0x1000);
+	w_end(w);
+	w_begin(w, "uart@2000");
+	w_str(w, "compatible", "arm,pl011");
+	w_str(w, "status", "okay");
+	w_cells(w, "reg", 2, 0x2000, 0x1000);
+	w_end(w);
+	w_begin(w, "gic@100000");
+	if (flags & SYN_GICV3) {
+		w_str(w, "compatible", "arm,gic-v3");
+		w_cells(w, "reg", 4, 0x100000, 0x10000, 0x200000, 0x100000);
+		w_cells(w, "interrupts", 3, 1, 9, 4);
+	} else {
+		w_str(w, "compatible", "arm,cortex-a7-gic");
+		w_cells(w, "reg", 4, 0x100000, 0x1000, 0x102000, 0x2000);
+		w_cells(w, "interrupts", 3, 0, 5, 4);
+	}
+	w_end(w);
+	w_end(w);
+	if (!(flags & SYN_NO_TIMER)) {
+		w_begin(w, "timer");
+		w_str(w, "compatible", "arm,armv8-timer");
+		w_cells(w, "interrupts", 12, 1, 13, 8, 1, 14, 8,
+			(flags & SYN_SPI_TIMER) ? 0 : 1, 11, 8, 1, 10, 8);
+		w_cells(w, "clock-frequency", 1, 54000000);
+		w_end(w);
+	}
+	if (!(flags & SYN_NO_PSCI)) {
+		w_begin(w, "psci");
+		w_str(w, "compatible", "arm,psci-0.2");
+		w_str(w, "method", "hvc");
+		w_end(w);
+	}
+	w_end(w);
+	return w_finish(w, n);
+}
+
+/* board_from_fdt() on a synthetic board; returns its result. */
+static int synth_board(int ncpus, int nmem, unsigned int flags)
+{
+	struct fdtw *w = calloc(1, sizeof(*w));
+	size_t n;
+	u8 *fdt = synth(w, ncpus, nmem, flags, &n);
+	int r = fdt_check(fdt, n) ? -1000 : board_from_fdt(fdt, &b, err, sizeof(err));
+
+	free(fdt);
+	free(w);
+	return r;
+}
+
+/* --------------------------------------------------------- QEMU virt */
+
+TEST(virt_gicv3_board)
+{
+	size_t n;
+	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	int r;
+
+	CHECK(fdt);
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_STREQ(err, "");
+	CHECK_EQ(r, 0);
+	CHECK_STREQ(b.model, "linux,dummy-virt");
+	CHECK_EQ(b.ncpus, 4);
+	for (unsigned int i = 0; i < 4; i++) {
+		CHECK_EQ(b.cpus[i].mpidr, i);
+		CHECK_EQ(b.cpus[i].enable, CPU_ENABLE_PSCI);
+	}
+	CHECK_EQ(b.psci, PSCI_SMC);
+	CHECK_EQ(b.gic.version, GIC_V3);
+	CHECK_EQ(b.gic.dist, 0x08000000);
+	CHECK_EQ(b.gic.dist_size, 0x10000);
+	CHECK_EQ(b.gic.redist_or_cpuif, 0x080a0000);
+	CHECK_EQ(b.gic.redist_or_cpuif_size, 0xf60000);
+	CHECK_EQ(b.gic.gich, 0);
+	CHECK_EQ(b.gic.gicv, 0);
+	CHECK_EQ(b.gic.maint_intid, 25);
+	CHECK_EQ(b.uart_base, 0x09000000);
+	CHECK_EQ(b.uart_size, 0x1000);
+	CHECK(b.uart_is_pl011);
+	CHECK_EQ(b.nmem, 1);
+	CHECK_EQ(b.mem[0].base, 0x40000000);
+	CHECK_EQ(b.mem[0].size, 0x40000000);
+	CHECK_EQ(b.nreserved, 0);
+	CHECK_EQ(b.timer.sec_phys_intid, 29);
+	CHECK_EQ(b.timer.phys_intid, 30);
+	CHECK_EQ(b.timer.virt_intid, 27);
+	CHECK_EQ(b.timer.hyp_phys_intid, 26);
+	CHECK_EQ(b.timer.freq_hz, 0);
+	CHECK(b.bootargs == NULL);
+}
+
+TEST(virt_gicv2_board)
+{
+	size_t n;
+	u8 *fdt = load_dtb("virt-gicv2.dtb", &n);
+	int r;
+
+	CHECK(fdt);
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_STREQ(err, "");
+	CHECK_EQ(r, 0);
+	CHECK_EQ(b.gic.version, GIC_V2);
+	CHECK_EQ(b.gic.dist, 0x08000000);
+	CHECK_EQ(b.gic.dist_size, 0x10000);
+	CHECK_EQ(b.gic.redist_or_cpuif, 0x08010000);
+	CHECK_EQ(b.gic.redist_or_cpuif_size, 0x10000);
+	CHECK_EQ(b.gic.gich, 0x08030000);
+	CHECK_EQ(b.gic.gicv, 0x08040000);
+	CHECK_EQ(b.gic.maint_intid, 25);
+	CHECK_EQ(b.ncpus, 4);
+	CHECK_EQ(b.psci, PSCI_SMC);
+	CHECK_EQ(b.uart_base, 0x09000000);
+	CHECK_EQ(b.timer.hyp_phys_intid, 26);
+	CHECK_EQ(b.timer.virt_intid, 27);
+}
+
+/* ----------------------------------------------------- Raspberry Pi 4 */
+
+TEST(pi_kernel_dtb_has_only_a_zero_size_memory_placeholder)
+{
+	size_t n;
+	u8 *fdt = load_dtb("bcm2711-rpi-4-b.dtb", &n);
+	int r;
+
+	CHECK(fdt);
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_EQ(r, -ENOENT);
+	CHECK_EQ(b.nmem, 0);
+	CHECK_STREQ(err, "no memory: no `memory` node with a non-empty `reg`");
+}
+
+TEST(pi_board_after_firmware_fills_memory)
+{
+	size_t n;
+	u8 *fdt = load_pi(&n);
+	int r;
+
+	CHECK(fdt);
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	CHECK_STREQ(err, "");
+	CHECK_EQ(r, 0);
+	/* bootargs would point into the blob: check before freeing it. */
+	CHECK(b.bootargs == NULL);
+	free(fdt);
+	CHECK_STREQ(b.model, "Raspberry Pi 4 Model B");
+	CHECK_EQ(b.nmem, 1);
+	CHECK_EQ(b.mem[0].base, 0);
+	CHECK_EQ(b.mem[0].size, 0x40000000);
+	CHECK_EQ(b.nreserved, 1);          /* /memreserve/ 0..0x1000 only */
+	CHECK_EQ(b.reserved[0].base, 0);
+	CHECK_EQ(b.reserved[0].size, 0x1000);
+	CHECK_EQ(b.ncpus, 4);
+	for (unsigned int i = 0; i < 4; i++) {
+		CHECK_EQ(b.cpus[i].mpidr, i);
+		CHECK_EQ(b.cpus[i].enable, CPU_ENABLE_SPIN_TABLE);
+		CHECK_EQ(b.cpus[i].release_addr, 0xd8 + 8 * i);
+	}
+	CHECK_EQ(b.psci, PSCI_NONE);
+	CHECK_EQ(b.gic.version, GIC_V2);
+	CHECK_EQ(b.gic.dist, 0xff841000);
+	CHECK_EQ(b.gic.dist_size, 0x1000);
+	CHECK_EQ(b.gic.redist_or_cpuif, 0xff842000);
+	CHECK_EQ(b.gic.redist_or_cpuif_size, 0x2000);
+	CHECK_EQ(b.gic.gich, 0xff844000);
+	CHECK_EQ(b.gic.gicv, 0xff846000);
+	CHECK_EQ(b.gic.maint_intid, 25);
+	CHECK_EQ(b.timer.sec_phys_intid, 29);
+	CHECK_EQ(b.timer.phys_intid, 30);
+	CHECK_EQ(b.timer.virt_intid, 27);
+	CHECK_EQ(b.timer.hyp_phys_intid, 26);
+	/* stdout-path "serial1:115200n8" is the mini UART: the PL011 wins. */
+	CHECK_EQ(b.uart_base, 0xfe201000);
+	CHECK_EQ(b.uart_size, 0x200);
+	CHECK(b.uart_is_pl011);
+	CHECK(b.uart_not_stdout);
+}
+
+TEST(pi_stdout_on_serial0_is_the_pl011)
+{
+	size_t n;
+	u8 *fdt = load_pi(&n);
+	int r;
+
+	CHECK(fdt);
+	CHECK(set_str(fdt, "/chosen", "stdout-path", "serial0:115200n8"));
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_EQ(r, 0);
+	CHECK_EQ(b.uart_base, 0xfe201000);
+	CHECK_EQ(b.uart_size, 0x200);
+	CHECK(b.uart_is_pl011);
+	CHECK(!b.uart_not_stdout);
+}
+
+TEST(stdout_path_to_a_non_pl011_without_any_pl011_is_kept)
+{
+	size_t n;
+	u8 *fdt = load_pi(&n);
+	int r, pl011;
+
+	CHECK(fdt);
+	/* Rename the PL011's compatible so that only the mini UART is left. */
+	pl011 = fdt_path_offset(fdt, "/soc/serial@7e201000");
+	CHECK(pl011 >= 0);
+	char *compat = (char *)fdt_getprop(fdt, pl011, "compatible", NULL);
+	CHECK(compat && !strncmp(compat, "arm,pl011", 9));
+	compat[0] = 'x';
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_EQ(r, 0);
+	CHECK_EQ(b.uart_base, 0xfe215040);
+	CHECK(!b.uart_is_pl011);
+	CHECK(!b.uart_not_stdout);
+}
+
+TEST(stdout_path_to_a_missing_alias_is_an_error)
+{
+	size_t n;
+	u8 *fdt = load_pi(&n);
+	int r;
+
+	CHECK(fdt);
+	CHECK(set_str(fdt, "/chosen", "stdout-path", "serial9:115200n8"));
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_EQ(r, -ENOENT);
+	CHECK_STREQ(err, "/chosen stdout-path \"serial9\": no such alias");
+}
+
+TEST(stdout_path_to_a_missing_node_is_an_error)
+{
+	size_t n;
+	u8 *fdt = load_pi(&n);
+	int r;
+
+	CHECK(fdt);
+	CHECK(set_str(fdt, "/chosen", "stdout-path", "/soc/nothing:9"));
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_EQ(r, -ENOENT);
+	CHECK_STREQ(err, "/chosen stdout-path \"/soc/nothing\": no such node");
+}
+
+TEST(stdout_alias_naming_no_node_is_an_error)
+{
+	CHECK_EQ(synth_board(2, 1, SYN_STDOUT_ALIAS_NOWHERE), -ENOENT);
+	CHECK_STREQ(err, "/chosen stdout-path \"lost\": alias names no node");
+}
+
+TEST(spin_table_cpu_without_release_address_is_an_error)
+{
+	size_t n;
+	u8 *fdt = load_pi(&n);
+	int r;
+
+	CHECK(fdt);
+	CHECK(rename_prop(fdt, "/cpus/cpu@2", "cpu-release-addr", "reg"));
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_EQ(r, -ENOENT);
+	CHECK_STREQ(err, "/cpus/cpu@2: spin-table without `cpu-release-addr`");
+}
+
+/* ------------------------------------------- errors on patched virt */
+
+TEST(missing_cpus_node_is_an_error)
+{
+	size_t n;
+	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	char *name;
+	int r;
+
+	CHECK(fdt);
+	name = (char *)fdt_node_name(fdt, fdt_path_offset(fdt, "/cpus"));
+	CHECK(name);
+	name[3] = 'x';
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_EQ(r, -ENOENT);
+	CHECK_STREQ(err, "/cpus: missing");
+}
+
+TEST(cpu_without_reg_is_an_error)
+{
+	size_t n;
+	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	int r;
+
+	CHECK(fdt);
+	CHECK(rename_prop(fdt, "/cpus/cpu@1", "reg", "compatible"));
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_EQ(r, -ENOENT);
+	CHECK_STREQ(err, "/cpus/cpu@1: no `reg`");
+}
+
+TEST(missing_gic_is_an_error)
+{
+	size_t n;
+	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	int r;
+
+	CHECK(fdt);
+	CHECK(set_str(fdt, "/intc@8000000", "compatible", "arm,gic-vX"));
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_EQ(r, -ENOENT);
+	CHECK_STREQ(err, "no interrupt controller compatible with arm,gic-v3 or arm,gic-400");
+}
+
+TEST(missing_timer_is_an_error)
+{
+	CHECK_EQ(synth_board(2, 1, SYN_NO_TIMER), -ENOENT);
+	CHECK_STREQ(err, "no timer compatible with arm,armv8-timer");
+}
+
+TEST(timer_interrupt_that_is_not_a_ppi_is_an_error)
+{
+	CHECK_EQ(synth_board(2, 1, SYN_SPI_TIMER), -EINVAL);
+	CHECK_STREQ(err, "/timer: interrupt 2 is not a PPI");
+}
+
+TEST(psci_cpus_without_psci_node_are_an_error)
+{
+	size_t n;
+	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	int r;
+
+	CHECK(fdt);
+	CHECK(set_str(fdt, "/psci", "compatible", "acme,none"));
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_EQ(r, -ENOENT);
+	CHECK_STREQ(err, "CPU with MPIDR 0x0 uses PSCI but there is no psci node");
+}
+
+TEST(unknown_psci_method_is_an_error)
+{
+	size_t n;
+	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	int r;
+
+	CHECK(fdt);
+	CHECK(set_str(fdt, "/psci", "method", "sm"));
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_EQ(r, -EINVAL);
+	CHECK_STREQ(err, "/psci: `method` must be \"smc\" or \"hvc\"");
+}
+
+TEST(malformed_blob_is_an_error)
+{
+	size_t n;
+	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	int r;
+
+	CHECK(fdt);
+	fdt[0] = 0;
+	r = board_from_fdt(fdt, &b, err, sizeof(err));
+	free(fdt);
+	CHECK_EQ(r, -EINVAL);
+	CHECK_STREQ(err, "device tree header or structure is malformed");
+}
+
+/* ---------------------------------------------------- synthetic boards */
+
+TEST(synthetic_board_reads_every_field)
+{
+	CHECK_EQ(synth_board(5, 2, 0), 0);
+	CHECK_STREQ(b.model, "acme,board");
+	CHECK_EQ(b.ncpus, 5);
+	CHECK_EQ(b.cpus[0].enable, CPU_ENABLE_NONE);
+	CHECK_EQ(b.cpus[1].enable, CPU_ENABLE_PSCI);
+	CHECK_EQ(b.cpus[1].mpidr, 0x100);
+	CHECK_EQ(b.cpus[2].enable, CPU_ENABLE_SPIN_TABLE);
+	CHECK_EQ(b.cpus[2].release_addr, 0xd8 + 16);          /* 1 cell */
+	CHECK_EQ(b.cpus[4].mpidr, 0x100000000ull);           /* 2 cells */
+	CHECK_EQ(b.cpus[4].release_addr, 0x1000000f8ull);     /* 2 cells */
+	CHECK_EQ(b.psci, PSCI_HVC);
+	/* The empty memory@0 is skipped; each node has two ranges. */
+	CHECK_EQ(b.nmem, 4);
+	CHECK_EQ(b.mem[0].base, 0x10000000);
+	CHECK_EQ(b.mem[0].size, 0x1000000);
+	CHECK_EQ(b.mem[1].base, 0x110000000ull);
+	CHECK_EQ(b.mem[1].size, 0x2000);
+	CHECK_EQ(b.mem[2].base, 0x20000000);
+	/* /memreserve/, then fb@3c000000; cma (no reg) and off@0 skipped. */
+	CHECK_EQ(b.nreserved, 2);
+	CHECK_EQ(b.reserved[0].base, 0x1000);
+	CHECK_EQ(b.reserved[0].size, 0x2000);
+	CHECK_EQ(b.reserved[1].base, 0x3c000000);
+	CHECK_EQ(b.reserved[1].size, 0x100000);
+	CHECK_EQ(b.uart_base, 0x9002000);
+	CHECK(b.uart_is_pl011);
+	CHECK_EQ(b.gic.version, GIC_V2);
+	CHECK_EQ(b.gic.dist, 0x9100000);
+	CHECK_EQ(b.gic.redist_or_cpuif, 0x9102000);
+	CHECK_EQ(b.gic.gich, 0);                              /* absent */
+	CHECK_EQ(b.gic.gicv, 0);
+	CHECK_EQ(b.gic.maint_intid, 37);                      /* SPI 5 */
+	CHECK_EQ(b.timer.freq_hz, 54000000);
+}
+
+TEST(bootargs_point_into_the_blob)
+{
+	struct fdtw *w = calloc(1, sizeof(*w));
+	size_t n;
+	u8 *fdt = synth(w, 2, 1, 0, &n);
+	int r = board_from_fdt(fdt, &b, err, sizeof(err));
+
+	CHECK_EQ(r, 0);
+	CHECK_STREQ(b.bootargs, "console=ttyAMA0 quiet");
+	CHECK((const u8 *)b.bootargs > fdt && (const u8 *)b.bootargs < fdt + n);
+	free(fdt);
+	free(w);
+}
+
+TEST(unterminated_bootargs_are_an_error)
+{
+	CHECK_EQ(synth_board(2, 1, SYN_BAD_BOOTARGS), -EINVAL);
+	CHECK_STREQ(err, "/chosen: `bootargs` is not NUL-terminated");
+}
+
+TEST(no_stdout_path_falls_back_to_first_enabled_pl011)
+{
+	CHECK_EQ(synth_board(2, 1, SYN_NO_STDOUT), 0);
+	CHECK_EQ(b.uart_base, 0x9002000);
+	CHECK_EQ(b.uart_size, 0x1000);
+	CHECK(b.uart_is_pl011);
+}
+
+TEST(gicv3_redistributor_is_reg_1)
+{
+	CHECK_EQ(synth_board(2, 1, SYN_GICV3), 0);
+	CHECK_EQ(b.gic.version, GIC_V3);
+	CHECK_EQ(b.gic.dist, 0x9100000);
+	CHECK_EQ(b.gic.redist_or_cpuif, 0x9200000);
+	CHECK_EQ(b.gic.redist_or_cpuif_size, 0x100000);
+	CHECK_EQ(b.gic.maint_intid, 25);
+}
+
+TEST(missing_psci_is_fine_without_psci_cpus)
+{
+	CHECK_EQ(synth_board(1, 1, SYN_NO_PSCI), 0);
+	CHECK_EQ(b.psci, PSCI_NONE);
+	CHECK_EQ(synth_board(2, 1, SYN_NO_PSCI), -ENOENT);
+	CHECK_STREQ(err, "CPU with MPIDR 0x100 uses PSCI but there is no psci node");
+}
+
+TEST(unknown_enable_method_is_an_error)
+{
+	CHECK_EQ(synth_board(2, 1, SYN_BAD_ENABLE), -ENOSYS);
+	CHECK_STREQ(err, "/cpus/cpu@1: unsupported `enable-method`");
+}
+
+TEST(sixty_four_cpus_fit_sixty_five_do_not)
+{
+	CHECK_EQ(synth_board(BOARD_MAX_CPUS, 1, 0), 0);
+	CHECK_EQ(b.ncpus, BOARD_MAX_CPUS);
+	CHECK_EQ(synth_board(BOARD_MAX_CPUS + 1, 1, 0), -ENOSPC);
+	CHECK_STREQ(err, "/cpus: more than 64 CPUs (BOARD_MAX_CPUS)");
+}
+
+TEST(too_many_memory_ranges_is_an_error)
+{
+	CHECK_EQ(synth_board(2, BOARD_MAX_MEM / 2, 0), 0);
+	CHECK_EQ(b.nmem, BOARD_MAX_MEM);
+	CHECK_EQ(synth_board(2, BOARD_MAX_MEM / 2 + 1, 0), -ENOSPC);
+	CHECK_STREQ(err, "/memory@9: more than 16 memory ranges");
+}
+
+TEST(no_memory_at_all_is_an_error)
+{
+	CHECK_EQ(synth_board(2, 0, 0), -ENOENT);
+	CHECK_STREQ(err, "no memory: no `memory` node with a non-empty `reg`");
+}
+
+TEST(error_buffer_is_bounded)
+{
+	size_t n;
+	u8 *fdt = load_dtb("bcm2711-rpi-4-b.dtb", &n);
+	char small[8];
+
+	CHECK(fdt);
+	memset(small, 'x', sizeof(small));
+	CHECK_EQ(board_from_fdt(fdt, &b, small, sizeof(small)), -ENOENT);
+	CHECK_STREQ(small, "no memo");
+	CHECK_EQ(board_from_fdt(fdt, &b, NULL, 0), -ENOENT);
+	CHECK_EQ(board_from_fdt(fdt, &b, small, 0), -ENOENT);
+	free(fdt);
+}
+
+/* -------------------------------------------------------- robustness */
+
+TEST(every_truncation_of_the_pi_dtb_gives_an_error)
+{
+	size_t n;
+	u8 *fdt = load_pi(&n);
+
+	CHECK(fdt);
+	for (size_t len = FDT_HEADER_SIZE; len < n; len++) {
+		u8 *t = malloc(len);
+		int r;
+
+		memcpy(t, fdt, len);
+		put32(t + 4, (u32)len);
+		r = board_from_fdt(t, &b, err, sizeof(err));
+		free(t);
+		CHECK(r < 0);
+	}
+	CHECK_EQ(board_from_fdt(fdt, &b, err, sizeof(err)), 0);
+	free(fdt);
+}
+
+static u32 rnd(u32 *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 17;
+	*state ^= *state << 5;
+	return *state;
+}
+
+/* Mutated blobs must parse or fail cleanly; never read out of bounds. */
+TEST(random_byte_corruption_is_survived)
+{
+	size_t n;
+	u8 *fdt = load_pi(&n), *t;
+	u32 seed = 0x2545f491;
+
+	CHECK(fdt);
+	t = malloc(n);
+	for (int iter = 0; iter < 2000; iter++) {
+		memcpy(t, fdt, n);
+		for (u32 k = 1 + rnd(&seed) % 3; k > 0; k--)
+			t[rnd(&seed) % (u32)n] = (u8)rnd(&seed);
+		if (board_from_fdt(t, &b, err, sizeof(err)) == 0) {
+			CHECK(b.ncpus > 0 && b.ncpus <= BOARD_MAX_CPUS);
+			CHECK(b.nmem > 0 && b.nmem <= BOARD_MAX_MEM);
+		} else {
+			CHECK(err[0] != '\0');
+		}
+	}
+	free(t);
+	free(fdt);
+}
