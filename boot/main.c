@@ -30,6 +30,13 @@ void mmu_enable(u64 mair, u64 tcr, u64 ttbr0, u64 sctlr);
 #define EXIT_WRONG_EL 3
 
 struct board board;
+
+/* Bytes from _start to _end (compared as addresses: they are distinct
+ * objects to C). */
+static u64 image_size(void)
+{
+	return (paddr_t)_end - (paddr_t)_start;
+}
 static char board_error[160];
 
 #define SCTLR_EL2_MMU_ON (SCTLR_EL2_RES1 | SCTLR_M | SCTLR_C | SCTLR_I | \
@@ -56,7 +63,7 @@ static void map_image(void)
 /* Fills @r with the image and the DTB; returns 2, the count. */
 static unsigned int image_and_dtb(void *dtb, struct mem_range *r)
 {
-	r[0] = (struct mem_range){ (paddr_t)_start, (u64)(_end - _start) };
+	r[0] = (struct mem_range){ (paddr_t)_start, image_size() };
 	r[1] = (struct mem_range){ (paddr_t)dtb, fdt_totalsize(dtb) };
 	return 2;
 }
@@ -78,7 +85,7 @@ static void mmu_setup(void *dtb, bool dtb_ok)
 	/* Everything so far was written with the caches off; drop any stale
 	 * line the boot loader may have left over the image before the
 	 * caches start to hit. */
-	dcache_inval_poc(_start, (size_t)(_end - _start));
+	dcache_inval_poc(_start, image_size());
 	mmu_enable(mair, tcr, ttbr, SCTLR_EL2_MMU_ON);
 }
 
@@ -158,7 +165,9 @@ static bool bootargs_has(const char *args, const char *word)
 {
 	size_t n = strlen(word);
 
-	for (const char *p = args; p && *p;) {
+	if (!args)
+		return false;
+	for (const char *p = args; *p;) {
 		while (*p == ' ')
 			p++;
 		if (!strncmp(p, word, n) && (p[n] == ' ' || p[n] == '\0'))

@@ -16,7 +16,7 @@
 #define GICD_CTLR_ARE (1u << 4)       /* ARE_NS, or ARE when DS = 1 */
 #define GICD_CTLR_ENGRP1 (1u << 1)    /* EnableGrp1A, or EnableGrp1 */
 
-#define GICR_FRAME 0x10000            /* RD_base and SGI_base frames */
+#define GICR_FRAME 0x10000UL           /* RD_base and SGI_base frames */
 #define GICR_TYPER 0x0008
 #define GICR_TYPER_VLPIS (1u << 1)
 #define GICR_TYPER_LAST (1u << 4)

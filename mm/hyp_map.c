@@ -11,12 +11,13 @@
 #include "arch/arm64/sysreg.h"
 #include "lib/compiler.h"
 #include "lib/errno.h"
+#include "lib/string.h"
 
 #define HYP_MAP_TABLES 32
 #define HYP_VA_BITS_MAX 48
 
 static u64 tables[HYP_MAP_TABLES][PT_ENTRIES] __aligned(4096);
-static unsigned int tables_used;
+static unsigned int tables_used;    /* tables[0..tables_used) may be non-zero */
 static unsigned int va_bits;
 static unsigned int start_level;
 static unsigned int pa_range;    /* TCR_EL2.PS encoding */
@@ -24,15 +25,24 @@ static bool live;                /* set once the MMU runs on these tables */
 
 static const u8 pa_range_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
 
+/* Levels 0..3 resolve VA bits 47:39, 38:30, 29:21, 20:12: the first
+ * level needed for @bits of VA. */
+static unsigned int first_level(unsigned int bits)
+{
+	if (bits > 39)
+		return 0;
+	return bits > 30 ? 1 : 2;
+}
+
 void hyp_map_init(unsigned int pa_bits)
 {
 	va_bits = MIN(pa_bits, HYP_VA_BITS_MAX);
-	/* Levels 0..3 resolve bits 47:39, 38:30, 29:21, 20:12. */
-	start_level = va_bits > 39 ? 0 : va_bits > 30 ? 1 : 2;
+	start_level = first_level(va_bits);
 	pa_range = 0;
 	for (unsigned int i = 0; i < ARRAY_SIZE(pa_range_bits); i++)
 		if (pa_range_bits[i] == pa_bits)
 			pa_range = i;
+	memset(tables, 0, tables_used * sizeof(tables[0]));
 	tables_used = 1;    /* tables[0] is the root */
 }
 

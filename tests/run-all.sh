@@ -65,6 +65,15 @@ for cfg in qemu_virt rpi4; do
 	fi
 done
 
+# ---- static analysis (needs a configured tree: the virt one)
+echo "== static analysis"
+if [ -n "${image[virt]:-}" ] && scripts/lint.sh "$out/test-qemu_virt" >"$logs/lint.log" 2>&1; then
+	pass "lint (cppcheck, clang-tidy)"
+else
+	fail lint "see $logs/lint.log"
+	grep -E '^lint|error:' "$logs/lint.log" | head -n 20 | sed 's/^/    /'
+fi
+
 # ---- QEMU scenarios
 # scenario NAME EXIT REGEX... -- QEMU.SH-ARGS
 scenario() {

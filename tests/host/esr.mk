@@ -1,0 +1,2 @@
+host_tests += esr
+host_esr_srcs := tests/host/test_esr.c arch/arm64/esr.c
