@@ -29,7 +29,7 @@ HOSTCC ?= cc
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .PHONY: all help setup menuconfig olddefconfig savedefconfig defconfig \
-	run run-uboot test demo bench host-tests clean distclean
+	run run-uboot test demo bench lint host-tests clean distclean
 
 help:
 	@echo "Configure:  make qemu_virt_defconfig | rpi4_defconfig | menuconfig |"
@@ -37,6 +37,7 @@ help:
 	@echo "Build:      make [O=dir] [CROSS_COMPILE=prefix] [V=1]"
 	@echo "Run:        make run (board of the config), make run-uboot (virt via U-Boot)"
 	@echo "Test:       make test (host unit tests + QEMU scenarios), make demo"
+	@echo "Check:      make lint (cppcheck and clang-tidy, quiet or failing)"
 	@echo "Measure:    make bench (instructions to banner under -icount shift=0)"
 	@echo "Set-up:     make setup (install what is missing; run by test and demo)"
 
@@ -145,6 +146,10 @@ demo: setup
 	$(Q)$(MAKE) --no-print-directory O=$(O)/demo qemu_virt_defconfig
 	$(Q)$(MAKE) --no-print-directory O=$(O)/demo
 	$(Q)$(srctree)/scripts/qemu.sh virt $(obj)/demo/hypervisor.bin
+
+# Static analysis of every C file (cppcheck, clang-tidy) as configured.
+lint: $(AUTOHEADER)
+	$(Q)$(srctree)/scripts/lint.sh $(O)
 
 # Benchmarks are commands, not tests: figures go to docs/performance.md.
 bench: setup

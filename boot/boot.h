@@ -20,5 +20,6 @@ unsigned int smp_boot_secondaries(const struct board *b);
 int selftest_init(const struct board *b);
 void selftest_prepare_cpu(void);
 bool selftest_run(void);
+void selftest_fault(void);
 
 #endif

@@ -106,10 +106,39 @@ static void map_board(const struct board *b, void *dtb)
 		   b->gic.version == GIC_V3 ? "GIC redistributors" : "GIC CPU interface");
 }
 
+/* True if the whitespace-separated @args contain @word exactly. */
+static bool bootargs_has(const char *args, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (!args)
+		return false;
+	for (const char *p = args; *p;) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, word, n) && (p[n] == ' ' || p[n] == '\0'))
+			return true;
+		while (*p && *p != ' ')
+			p++;
+	}
+	return false;
+}
+
+/* /chosen bootargs read straight from the DTB, for when the board as a
+ * whole could not be parsed. NULL if there are none. */
+static const char *raw_bootargs(void *dtb)
+{
+	int chosen = fdt_path_offset(dtb, "/chosen");
+
+	return chosen < 0 ? NULL : fdt_getprop_str(dtb, chosen, "bootargs");
+}
+
 /* Stops the boot with a message on CONFIG_EARLY_UART_BASE: without a
  * usable DTB there is no other console to say it on. */
-static __noreturn void early_fatal(void *dtb, const char *why)
+static __noreturn void early_fatal(void *dtb, bool dtb_ok, const char *why)
 {
+	if (dtb_ok && bootargs_has(raw_bootargs(dtb), "hv.exit=semihosting"))
+		cpu_halt_via_semihosting();
 	map_or_die(CONFIG_EARLY_UART_BASE, 4096, HYP_DEVICE, "early UART");
 	pl011_init(CONFIG_EARLY_UART_BASE);
 	console_set_sink(pl011_putc);
@@ -148,34 +177,16 @@ static void board_setup(void *dtb)
 
 	mmu_setup(dtb, dtb_ok);
 	if (!dtb_ok)
-		early_fatal(dtb, "no valid device tree header (is x0 the DTB?)");
+		early_fatal(dtb, dtb_ok, "no valid device tree header (is x0 the DTB?)");
 	if (board_from_fdt(dtb, &board, board_error, sizeof(board_error)))
-		early_fatal(dtb, board_error);
+		early_fatal(dtb, dtb_ok, board_error);
 	if (!board.uart_base)
-		early_fatal(dtb, "no console: neither stdout-path nor an enabled PL011");
+		early_fatal(dtb, dtb_ok, "no console: neither stdout-path nor an enabled PL011");
 	if (!board.uart_is_pl011)
-		early_fatal(dtb, "the console UART is not a PL011 (arm,pl011)");
+		early_fatal(dtb, dtb_ok, "the console UART is not a PL011 (arm,pl011)");
 	map_board(&board, dtb);
 	pl011_init(board.uart_base);
 	console_set_sink(pl011_putc);
-}
-
-/* True if the whitespace-separated @args contain @word exactly. */
-static bool bootargs_has(const char *args, const char *word)
-{
-	size_t n = strlen(word);
-
-	if (!args)
-		return false;
-	for (const char *p = args; *p;) {
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, word, n) && (p[n] == ' ' || p[n] == '\0'))
-			return true;
-		while (*p && *p != ' ')
-			p++;
-	}
-	return false;
 }
 
 static const char *hafdbs_name(unsigned int h)
@@ -245,6 +256,10 @@ void boot_primary(void *dtb, unsigned long entered_el)
 	irq_enable();
 	online = smp_boot_secondaries(&board);
 	print_banner(&board, online);
+#ifdef CONFIG_SELFTEST
+	if (bootargs_has(board.bootargs, "hv.selftest=fault"))
+		selftest_fault();
+#endif
 	/* The counter starts at 0 when the machine does (QEMU; real boards
 	 * count from power-on), so this is machine start to banner. */
 	printf("hv: banner at %llu us of machine time\n",

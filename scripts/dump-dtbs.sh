@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Writes the device trees the host tests read into OUTDIR: QEMU virt with
 # GICv3 and GICv2 (dumped by QEMU itself) and the Raspberry Pi 4 DTB
-# fetched by scripts/setup.sh. Fails loudly if any of them is missing.
+# fetched by scripts/setup.sh, and one deliberately broken copy for the
+# boot-error scenario. Fails loudly if any of them is missing.
 #
 # Usage: scripts/dump-dtbs.sh OUTDIR
 set -euo pipefail
@@ -27,3 +28,7 @@ if [ ! -s "$pi_dtb" ]; then
 	exit 1
 fi
 cp "$pi_dtb" "$out/bcm2711-rpi-4-b.dtb"
+
+# A broken board for the boot-error scenario: virt without /cpus.
+cp "$out/virt-gicv3.dtb" "$out/virt-gicv3-nocpus.dtb"
+fdtput -r "$out/virt-gicv3-nocpus.dtb" /cpus

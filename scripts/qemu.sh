@@ -13,13 +13,14 @@
 #   --gic V       GIC version for virt/uboot (default 3)
 #   --mem SIZE    RAM for virt/uboot (default 1G)
 #   --append S    command line for the hypervisor (/chosen bootargs)
+#   --dtb FILE    use FILE as the device tree (virt and rpi4)
 #   --test        verdict mode: semihosting on, "hv.exit=semihosting"
 #                 appended, so QEMU's exit status is the verdict
 #   --icount      -icount shift=0: guest time counts instructions
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-cpu=max smp=4 gic=3 mem=1G append="" test=0 icount=0
+cpu=max smp=4 gic=3 mem=1G append="" test=0 icount=0 dtb=""
 
 usage() { sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
@@ -30,6 +31,7 @@ while [ $# -gt 0 ]; do
 	--gic) gic=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
+	--dtb) dtb=$2; shift 2 ;;
 	--test) test=1; shift ;;
 	--icount) icount=1; shift ;;
 	-h|--help) usage ;;
@@ -60,6 +62,7 @@ case "$board" in
 virt)
 	virt_machine on
 	args+=(-kernel "$image")
+	[ -n "$dtb" ] && args+=(-dtb "$dtb")
 	;;
 virt-el1)
 	virt_machine off
@@ -72,7 +75,7 @@ uboot)
 	args+=(-bios "$uboot" -kernel "$image")
 	;;
 rpi4)
-	dtb="$top/build/third_party/bcm2711-rpi-4-b.dtb"
+	dtb=${dtb:-$top/build/third_party/bcm2711-rpi-4-b.dtb}
 	[ -f "$dtb" ] || { echo "qemu.sh: $dtb missing: run 'make setup'" >&2; exit 2; }
 	args+=(-M raspi4b -dtb "$dtb" -kernel "$image")
 	;;

@@ -28,6 +28,8 @@ probe kconfig-conf kconfig-frontends
 probe dtc device-tree-compiler
 probe clang clang
 probe cpio cpio
+probe cppcheck cppcheck
+probe clang-tidy clang-tidy
 [ -f /usr/lib/u-boot/qemu_arm64/u-boot.bin ] || apt_pkgs+=(u-boot-qemu)
 [ -f /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.asan-x86_64.a ] ||
 	[ -n "$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] ||
@@ -78,6 +80,7 @@ if [ ! -f "$pi_dtb" ]; then
 	apt_update
 	mkdir -p "$cache"
 	tmp=$(mktemp -d)
+	chown _apt "$tmp" 2>/dev/null || true    # apt downloads as user _apt
 	trap 'rm -rf "$tmp"' EXIT
 	ver=$(arm64_kernel_pkg)
 	if [ -z "$ver" ]; then

@@ -83,6 +83,7 @@ scenario() {
 	shift
 	for a in "$@"; do
 		case "$a" in
+		@dtbs/*) args+=("$HV_DTB_DIR/${a#@dtbs/}") ;;
 		@*)
 			if [ -z "${image[${a#@}]:-}" ]; then
 				fail "$name" "image ${a#@} was not built"

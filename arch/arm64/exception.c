@@ -10,12 +10,24 @@ static const char *const vec_sources[] = {
 };
 static const char *const vec_types[] = { "synchronous", "IRQ", "FIQ", "SError" };
 
+extern char _start[], _end[];
+
+/* ELR as an offset into the image, for addr2line on hypervisor.elf. */
+static void print_image_offset(u64 addr)
+{
+	if (addr >= (u64)_start && addr < (u64)_end)
+		printf("  ELR is hypervisor.elf+0x%llx (addr2line -e build/hypervisor.elf 0x%llx)\n",
+		       (unsigned long long)(addr - (u64)_start),
+		       (unsigned long long)(addr - (u64)_start));
+}
+
 static void dump_frame(const struct trap_frame *f)
 {
 	char esr[160];
 
 	esr_describe(f->esr, f->far, esr, sizeof(esr));
 	printf("  ESR 0x%016llx  %s\n", (unsigned long long)f->esr, esr);
+	print_image_offset(f->elr);
 	printf("  ELR 0x%016llx  SPSR 0x%016llx  FAR 0x%016llx\n",
 	       (unsigned long long)f->elr, (unsigned long long)f->spsr,
 	       (unsigned long long)f->far);
