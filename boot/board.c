@@ -1,6 +1,14 @@
 /*
  * board_from_fdt(): fills struct board (memory, reservations, CPUs, console
  * UART, GIC, timer, PSCI, bootargs) from the boot loader's device tree.
+ *
+ * Cost: one fdt_walk() checks the whole blob (as fdt_check() would), reads
+ * the memory nodes and notes every other node the parse needs: top-level
+ * nodes by name, and the first node for each compatible string of
+ * interest, with its `reg` translated while the walk knows its ancestors.
+ * The later steps start from those nodes instead of searching the tree
+ * again. Errors are still reported in the order of the steps below, so
+ * the one reported does not depend on where nodes sit in the blob.
  */
 #include <stdarg.h>
 
@@ -8,9 +16,79 @@
 #include "lib/compiler.h"
 #include "lib/errno.h"
 #include "lib/fdt.h"
+#include "lib/string.h"
 #include "boot/board.h"
 
 #define PATH_LEN 128
+#define PICK_REGS 4   /* `reg` entries kept for a picked node */
+
+/* Compatible strings the walk looks for, in each group's order of
+ * preference. */
+enum pick_id {
+	PICK_PL011,
+	PICK_GICV3, PICK_GIC400, PICK_GIC_A15, PICK_GIC_A7,
+	PICK_TIMER,
+	PICK_PSCI_1_0, PICK_PSCI_0_2, PICK_PSCI,
+	NR_PICKS,
+};
+
+static const char *const pick_compat[NR_PICKS] = {
+	[PICK_PL011] = "arm,pl011",
+	[PICK_GICV3] = "arm,gic-v3",
+	[PICK_GIC400] = "arm,gic-400",
+	[PICK_GIC_A15] = "arm,cortex-a15-gic",
+	[PICK_GIC_A7] = "arm,cortex-a7-gic",
+	[PICK_TIMER] = "arm,armv8-timer",
+	[PICK_PSCI_1_0] = "arm,psci-1.0",
+	[PICK_PSCI_0_2] = "arm,psci-0.2",
+	[PICK_PSCI] = "arm,psci",
+};
+
+static const struct pick_spec {
+	bool any_status;       /* take it even when disabled */
+	unsigned int nregs;    /* `reg` entries to translate on the way */
+} pick_specs[NR_PICKS] = {
+	[PICK_PL011] = { false, 1 },
+	[PICK_GICV3] = { false, 2 },
+	[PICK_GIC400] = { false, PICK_REGS },
+	[PICK_GIC_A15] = { false, PICK_REGS },
+	[PICK_GIC_A7] = { false, PICK_REGS },
+	[PICK_TIMER] = { true, 0 },
+	[PICK_PSCI_1_0] = { false, 0 },
+	[PICK_PSCI_0_2] = { false, 0 },
+	[PICK_PSCI] = { false, 0 },
+};
+
+/* The first node in document order matching a pick_spec. */
+struct pick {
+	int node;                  /* -ENOENT: none */
+	unsigned int nregs;        /* entries translated below */
+	s8 r[PICK_REGS];           /* fdt_reg() result for each entry */
+	paddr_t base[PICK_REGS];
+	u64 size[PICK_REGS];
+};
+
+#define SP_MAX_COMPS 16   /* components of a stdout-path matched early */
+#define SP_EARLY 8        /* root children remembered until it is known */
+
+/*
+ * /chosen stdout-path, resolved during the walk when /chosen (and
+ * /aliases, for an alias) come before the node it names, as they do in
+ * most DTBs. Its components are matched level by level as the walk enters
+ * nodes, with the rule of fdt_path_offset(): at each level the first child
+ * named as the component (or "component@...", for one without '@'). In
+ * any other case (state not SP_FOUND at the end) stdout_node() looks the
+ * path up after the walk, and also reports what is wrong with it.
+ */
+struct sp_track {
+	enum { SP_WAIT, SP_ARMED, SP_FOUND, SP_OFF } state;
+	char path[PATH_LEN];             /* absolute, alias expanded */
+	unsigned int ncomps, matched;
+	u8 start[SP_MAX_COMPS], len[SP_MAX_COMPS];
+	int node[SP_MAX_COMPS + 1];      /* [0]: the root, [k]: component k */
+	unsigned int nearly;             /* > SP_EARLY: too many to tell */
+	int early[SP_EARLY];             /* root children seen while waiting */
+};
 
 /* What a parse step needs: the blob, the result and the error buffer. */
 struct ctx {
@@ -19,6 +97,21 @@ struct ctx {
 	char *err;
 	size_t errlen;
 	char path[PATH_LEN];
+	/* Found by the walk (-ENOENT when absent): */
+	int cpus;                  /* /cpus */
+	int chosen;                /* /chosen */
+	int aliases;               /* /aliases */
+	int reserved;              /* /reserved-memory */
+	struct sp_track sp;
+	struct pick picks[NR_PICKS];
+	struct fdt_strset pick_set;  /* pick_compat */
+	int mem_err;               /* first memory error, already in err */
+	/* /cpus children with device_type "cpu", in order, with the result
+	 * of reading their `reg` into b->cpus[i].mpidr. */
+	unsigned int ncpu_nodes;
+	bool cpu_overflow;         /* more than BOARD_MAX_CPUS of them */
+	int cpu_node[BOARD_MAX_CPUS];
+	s8 cpu_reg[BOARD_MAX_CPUS];   /* a negative errno fits */
 };
 
 /* Append @c to the error buffer at *@pos, if room is left. */
@@ -97,13 +190,19 @@ static const char *path_of(struct ctx *c, int node)
 	return c->path;
 }
 
-/* Zero @n bytes at @p (no libc, and no loop the compiler turns into one). */
-static void zero(void *p, size_t n)
+/* Same, for the node @v visits (no second walk inside the first). */
+static const char *visit_path_of(struct ctx *c, const struct fdt_visit *v)
 {
-	volatile u8 *q = p;
+	if (fdt_visit_path(v, c->path, sizeof(c->path)) == -EINVAL)
+		return "(bad node)";
+	return c->path;
+}
 
-	while (n--)
-		*q++ = 0;
+/* Path of @node for messages: from its visit @v when there is one. */
+static const char *node_path_of(struct ctx *c, int node,
+				const struct fdt_visit *v)
+{
+	return v ? visit_path_of(c, v) : path_of(c, node);
 }
 
 /* Copy NUL-terminated @s into @dst (@len bytes), truncating. */
@@ -118,17 +217,36 @@ static void copy_str(char *dst, size_t len, const char *s)
 	dst[i] = '\0';
 }
 
-/* True when string property @name of @node is exactly @s. */
-static bool prop_is(const void *fdt, int node, const char *name, const char *s)
+/* True when property value @v (@len bytes, NULL: absent) is a string,
+ * NUL-terminated within its length, equal to @s. */
+static bool value_is(const char *v, int len, const char *s)
 {
-	const char *v = fdt_getprop_str(fdt, node, name);
-	size_t i = 0;
+	int i = 0;
 
 	if (!v)
 		return false;
-	while (v[i] && v[i] == s[i])
+	while (i < len && v[i] && v[i] == s[i])
 		i++;
-	return v[i] == s[i];
+	return i < len && v[i] == '\0' && s[i] == '\0';
+}
+
+/* True when string property @name of @node is exactly @s. */
+static bool prop_is(const void *fdt, int node, const char *name, const char *s)
+{
+	int len;
+	const char *v = fdt_getprop(fdt, node, name, &len);
+
+	return value_is(v, len, s);
+}
+
+/* True when node name @name is path component @s: equal, or "s@...". */
+static bool name_is(const char *name, const char *s)
+{
+	while (*s && *name == *s) {
+		name++;
+		s++;
+	}
+	return *s == '\0' && (*name == '\0' || *name == '@');
 }
 
 /* Add [base, base + size) to a range table of @max entries. */
@@ -153,48 +271,280 @@ static void parse_model(struct ctx *c, int root)
 	copy_str(c->b->model, sizeof(c->b->model), m);
 }
 
-/* Every `reg` entry of @node with a non-zero size into a range table. */
-static int add_regs(struct ctx *c, int node, struct mem_range *t,
-		    unsigned int *n, unsigned int max, const char *what)
+/*
+ * Every `reg` entry of @node with a non-zero size into a range table.
+ * @v: @node's visit during the walk (its ancestors are known), or NULL.
+ */
+static int add_regs(struct ctx *c, int node, const struct fdt_visit *v,
+		    struct mem_range *t, unsigned int *n, unsigned int max,
+		    const char *what)
 {
 	u64 base, size;
 
 	for (unsigned int i = 0;; i++) {
-		int r = fdt_reg(c->fdt, node, i, &base, &size);
+		int r = v ? fdt_visit_reg(v, i, &base, &size) :
+			    fdt_reg(c->fdt, node, i, &base, &size);
 
 		if (r == -ENOENT)
 			return 0;   /* past the last entry, or no `reg` */
 		if (r)
-			return fail(c, r, "%s: bad `reg` entry %u", path_of(c, node), i);
+			return fail(c, r, "%s: bad `reg` entry %u",
+				    node_path_of(c, node, v), i);
 		if (size == 0)
 			continue;   /* placeholder for the firmware to fill */
 		if (base + size < base)
 			return fail(c, -ERANGE, "%s: `reg` entry %u wraps past 2^64",
-				    path_of(c, node), i);
+				    node_path_of(c, node, v), i);
 		if (!add_range(t, n, max, base, size))
 			return fail(c, -ENOSPC, "%s: more than %u %s ranges",
-				    path_of(c, node), max, what);
+				    node_path_of(c, node, v), max, what);
 	}
 }
 
-/* Every enabled node with device_type "memory". */
+/* Top-level nodes the parse steps start from, by name (first wins). */
+static void note_top_level(struct ctx *c, const struct fdt_visit *v)
+{
+	if (c->cpus == -ENOENT && name_is(v->name, "cpus"))
+		c->cpus = v->node;
+	else if (c->chosen == -ENOENT && name_is(v->name, "chosen"))
+		c->chosen = v->node;
+	else if (c->aliases == -ENOENT && name_is(v->name, "aliases"))
+		c->aliases = v->node;
+	else if (c->reserved == -ENOENT && name_is(v->name, "reserved-memory"))
+		c->reserved = v->node;
+}
+
+/* /chosen stdout-path, or linux,stdout-path, or NULL. */
+static const char *stdout_path(const struct ctx *c)
+{
+	const char *sp;
+
+	if (c->chosen < 0)
+		return NULL;
+	sp = fdt_getprop_str(c->fdt, c->chosen, "stdout-path");
+	return sp ? sp : fdt_getprop_str(c->fdt, c->chosen, "linux,stdout-path");
+}
+
+/* True when node name @name is path component @s (@n bytes), as
+ * fdt_path_offset() matches it. */
+static bool comp_is(const char *name, const char *s, unsigned int n)
+{
+	bool has_unit = false;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		has_unit |= s[i] == '@';
+	for (i = 0; i < n && name[i] == s[i]; i++)
+		;
+	return i == n && (name[n] == '\0' || (!has_unit && name[n] == '@'));
+}
+
+/* Append the @n bytes at @s to the path; false if it would not fit. */
+static bool sp_append(struct sp_track *t, size_t *pos, const char *s, size_t n)
+{
+	if (*pos + n >= sizeof(t->path))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		t->path[(*pos)++] = s[i];
+	t->path[*pos] = '\0';
+	return true;
+}
+
+/* The absolute path @sp names, alias expanded, into t->path. False when
+ * it cannot be matched early (yet): malformed, unknown, too long. */
+static bool sp_expand(struct ctx *c, const char *sp)
+{
+	struct sp_track *t = &c->sp;
+	char alias[PATH_LEN];
+	size_t n = 0, a = 0, pos = 0;
+	const char *v;
+	int len, tn = 0;
+
+	while (sp[n] && sp[n] != ':')
+		n++;
+	if (sp[0] == '/')
+		return sp_append(t, &pos, sp, n);
+	while (a < n && sp[a] != '/')
+		a++;
+	if (a == 0 || a >= sizeof(alias) || c->aliases < 0)
+		return false;
+	for (size_t i = 0; i < a; i++)
+		alias[i] = sp[i];
+	alias[a] = '\0';
+	v = fdt_getprop(c->fdt, c->aliases, alias, &len);
+	while (v && tn < len && v[tn])
+		tn++;
+	if (!v || tn == len || tn == 0 || v[0] != '/')
+		return false;
+	return sp_append(t, &pos, v, (size_t)tn) &&
+	       sp_append(t, &pos, sp + a, n - a);
+}
+
+/* Split t->path into components; false if there are too many. */
+static bool sp_split(struct sp_track *t)
+{
+	unsigned int i = 0, start;
+
+	t->ncomps = 0;
+	while (t->path[i]) {
+		if (t->path[i] == '/') {
+			i++;
+			continue;
+		}
+		start = i;
+		while (t->path[i] && t->path[i] != '/')
+			i++;
+		if (t->ncomps == SP_MAX_COMPS || i - start > 255)
+			return false;
+		t->start[t->ncomps] = (u8)start;
+		t->len[t->ncomps++] = (u8)(i - start);
+	}
+	return true;
+}
+
+/* Once /chosen (and /aliases for an alias) are known: start matching, or
+ * give up when a root child already passed may be the first match. */
+static void sp_arm(struct ctx *c)
+{
+	struct sp_track *t = &c->sp;
+	const char *sp = stdout_path(c);
+
+	if (!sp || !sp_expand(c, sp))
+		return;   /* wait for /aliases, or look it up afterwards */
+	t->state = SP_OFF;
+	if (!sp_split(t) || t->nearly > SP_EARLY)
+		return;
+	for (unsigned int i = 0; t->ncomps && i < t->nearly; i++) {
+		const char *name = fdt_node_name(c->fdt, t->early[i]);
+
+		if (!name || comp_is(name, t->path + t->start[0], t->len[0]))
+			return;
+	}
+	t->matched = 0;
+	t->state = t->ncomps ? SP_ARMED : SP_FOUND;
+}
+
+/* Follow the stdout-path as the walk enters @v. */
+static void sp_visit(struct ctx *c, const struct fdt_visit *v)
+{
+	struct sp_track *t = &c->sp;
+	unsigned int k = t->matched;
+
+	if (v->depth == 0)
+		t->node[0] = v->node;
+	if (t->state == SP_WAIT && v->depth == 1) {
+		if (t->nearly < SP_EARLY)
+			t->early[t->nearly] = v->node;
+		if (t->nearly <= SP_EARLY)
+			t->nearly++;
+		if (v->node == c->chosen || (v->node == c->aliases && c->chosen >= 0))
+			sp_arm(c);
+		return;
+	}
+	if (t->state != SP_ARMED || v->depth != k + 1 ||
+	    v->parent != t->node[k] ||
+	    !comp_is(v->name, t->path + t->start[k], t->len[k]))
+		return;
+	t->node[++t->matched] = v->node;
+	if (t->matched == t->ncomps)
+		t->state = SP_FOUND;
+}
+
+/* Make @v pick @p, translating the `reg` entries it will be asked for. */
+static void take_pick(struct pick *p, const struct pick_spec *spec,
+		      const struct fdt_visit *v)
+{
+	p->node = v->node;
+	p->nregs = spec->nregs;
+	for (unsigned int i = 0; i < p->nregs; i++)
+		p->r[i] = (s8)fdt_visit_reg(v, i, &p->base[i], &p->size[i]);
+}
+
+/* Let @v take every pick still open that it matches (one pass over its
+ * `compatible` for all of them). */
+static void note_picks(struct ctx *c, const struct fdt_visit *v)
+{
+	u32 m = fdt_strset_match(&c->pick_set, v->compatible, v->compatible_len);
+
+	for (unsigned int i = 0; m; i++, m >>= 1) {
+		const struct pick_spec *spec = &pick_specs[i];
+
+		if ((m & 1) && c->picks[i].node == -ENOENT &&
+		    (spec->any_status || fdt_visit_enabled(v)))
+			take_pick(&c->picks[i], spec, v);
+	}
+}
+
+/* Record the CPU node @v (a child of /cpus); parse_cpu() does the rest. */
+static void note_cpu(struct ctx *c, const struct fdt_visit *v)
+{
+	unsigned int i = c->ncpu_nodes;
+	u64 size;
+
+	if (i == BOARD_MAX_CPUS) {
+		c->cpu_overflow = true;
+		return;
+	}
+	c->cpu_node[i] = v->node;
+	c->cpu_reg[i] = (s8)fdt_visit_reg_raw(v, 0, &c->b->cpus[i].mpidr, &size);
+	c->ncpu_nodes++;
+}
+
+/*
+ * Called by fdt_walk() for every node: adds each enabled memory node's
+ * ranges, up to the first memory error, and notes what later steps need.
+ * It never stops the walk, so that the walk checks the whole blob: a
+ * malformed blob is reported as such whatever memory errors it holds.
+ */
+static int visit_node(const struct fdt_visit *v, void *arg)
+{
+	struct ctx *c = arg;
+	struct board *b = c->b;
+
+	if (v->depth == 1)
+		note_top_level(c, v);
+	sp_visit(c, v);
+	if (v->compatible)
+		note_picks(c, v);
+	if (v->parent == c->cpus && v->parent >= 0 &&
+	    value_is(v->device_type, v->device_type_len, "cpu"))
+		note_cpu(c, v);
+	if (!c->mem_err &&
+	    value_is(v->device_type, v->device_type_len, "memory") &&
+	    fdt_visit_enabled(v))
+		c->mem_err = add_regs(c, v->node, v, b->mem, &b->nmem,
+				      BOARD_MAX_MEM, "memory");
+	return 0;
+}
+
+/* The walk: checks the blob and does everything visit_node() does. */
+static int walk_tree(struct ctx *c)
+{
+	int r;
+
+	c->cpus = c->chosen = c->aliases = c->reserved = -ENOENT;
+	c->sp.state = SP_WAIT;
+	c->sp.nearly = 0;
+	for (unsigned int i = 0; i < NR_PICKS; i++)
+		c->picks[i].node = -ENOENT;
+	fdt_strset_init(&c->pick_set, pick_compat, NR_PICKS);
+	c->mem_err = 0;
+	c->ncpu_nodes = 0;
+	c->cpu_overflow = false;
+	r = fdt_walk(c->fdt, visit_node, c);
+	if (r) {
+		memset(c->b, 0, sizeof(*c->b));   /* as if never started */
+		return fail(c, -EINVAL, "device tree header or structure is malformed");
+	}
+	return 0;
+}
+
+/* Every enabled node with device_type "memory", as the walk found them. */
 static int parse_memory(struct ctx *c)
 {
-	struct board *b = c->b;
-	int node, r;
-
-	for (node = fdt_next_node(c->fdt, -1); node >= 0;
-	     node = fdt_next_node(c->fdt, node)) {
-		if (!prop_is(c->fdt, node, "device_type", "memory") ||
-		    !fdt_is_enabled(c->fdt, node))
-			continue;
-		r = add_regs(c, node, b->mem, &b->nmem, BOARD_MAX_MEM, "memory");
-		if (r)
-			return r;
-	}
-	if (node != -ENOENT)
-		return fail(c, -EINVAL, "malformed device tree while looking for memory");
-	if (b->nmem == 0)
+	if (c->mem_err)
+		return c->mem_err;
+	if (c->b->nmem == 0)
 		return fail(c, -ENOENT, "no memory: no `memory` node with a non-empty `reg`");
 	return 0;
 }
@@ -219,17 +569,14 @@ static int parse_reserved(struct ctx *c)
 			return fail(c, -ENOSPC, "more than %u reserved ranges",
 				    BOARD_MAX_RESERVED);
 	}
-	node = fdt_path_offset(c->fdt, "/reserved-memory");
-	if (node == -ENOENT)
+	if (c->reserved == -ENOENT)
 		return 0;
-	if (node < 0)
-		return fail(c, node, "/reserved-memory: malformed");
-	for (node = fdt_first_child(c->fdt, node); node >= 0;
+	for (node = fdt_first_child(c->fdt, c->reserved); node >= 0;
 	     node = fdt_next_sibling(c->fdt, node)) {
 		if (!fdt_is_enabled(c->fdt, node) ||
 		    !fdt_getprop(c->fdt, node, "reg", NULL))
 			continue;
-		r = add_regs(c, node, b->reserved, &b->nreserved,
+		r = add_regs(c, node, NULL, b->reserved, &b->nreserved,
 			     BOARD_MAX_RESERVED, "reserved");
 		if (r)
 			return r;
@@ -237,14 +584,13 @@ static int parse_reserved(struct ctx *c)
 	return node == -ENOENT ? 0 : fail(c, node, "/reserved-memory: malformed");
 }
 
-/* One /cpus child: MPIDR from `reg`, enable method, release address. */
-static int parse_cpu(struct ctx *c, int node, struct board_cpu *cpu)
+/* CPU node @i as the walk found it: MPIDR from `reg` (read by then),
+ * enable method, release address. */
+static int parse_cpu(struct ctx *c, unsigned int i, struct board_cpu *cpu)
 {
 	const void *p;
-	u64 size;
-	int len, r;
+	int node = c->cpu_node[i], len, r = (int)c->cpu_reg[i];
 
-	r = fdt_reg_raw(c->fdt, node, 0, &cpu->mpidr, &size);
 	if (r == -ENOENT)
 		return fail(c, r, "%s: no `reg`", path_of(c, node));
 	if (r)
@@ -254,11 +600,11 @@ static int parse_cpu(struct ctx *c, int node, struct board_cpu *cpu)
 	p = fdt_getprop(c->fdt, node, "enable-method", &len);
 	if (!p && len == -ENOENT)
 		return 0;
-	if (fdt_prop_has_string(c->fdt, node, "enable-method", "psci")) {
+	if (fdt_strlist_has(p, len, "psci")) {
 		cpu->enable = CPU_ENABLE_PSCI;
 		return 0;
 	}
-	if (!fdt_prop_has_string(c->fdt, node, "enable-method", "spin-table"))
+	if (!fdt_strlist_has(p, len, "spin-table"))
 		return fail(c, -ENOSYS, "%s: unsupported `enable-method`",
 			    path_of(c, node));
 	cpu->enable = CPU_ENABLE_SPIN_TABLE;
@@ -277,24 +623,19 @@ static int parse_cpu(struct ctx *c, int node, struct board_cpu *cpu)
 static int parse_cpus(struct ctx *c)
 {
 	struct board *b = c->b;
-	int cpus = fdt_path_offset(c->fdt, "/cpus"), node, r;
 
-	if (cpus < 0)
-		return fail(c, cpus, "/cpus: missing");
-	for (node = fdt_first_child(c->fdt, cpus); node >= 0;
-	     node = fdt_next_sibling(c->fdt, node)) {
-		if (!prop_is(c->fdt, node, "device_type", "cpu"))
-			continue;
-		if (b->ncpus == BOARD_MAX_CPUS)
-			return fail(c, -ENOSPC, "/cpus: more than %u CPUs (BOARD_MAX_CPUS)",
-				    BOARD_MAX_CPUS);
-		r = parse_cpu(c, node, &b->cpus[b->ncpus]);
+	if (c->cpus < 0)
+		return fail(c, c->cpus, "/cpus: missing");
+	for (unsigned int i = 0; i < c->ncpu_nodes; i++) {
+		int r = parse_cpu(c, i, &b->cpus[i]);
+
 		if (r)
 			return r;
 		b->ncpus++;
 	}
-	if (node != -ENOENT)
-		return fail(c, node, "/cpus: malformed");
+	if (c->cpu_overflow)
+		return fail(c, -ENOSPC, "/cpus: more than %u CPUs (BOARD_MAX_CPUS)",
+			    BOARD_MAX_CPUS);
 	if (b->ncpus == 0)
 		return fail(c, -ENOENT, "/cpus: no node with device_type \"cpu\"");
 	return 0;
@@ -326,13 +667,27 @@ static int stdout_node(struct ctx *c, const char *sp)
 	return fail(c, node, "/chosen stdout-path \"%s\": alias names no node", name);
 }
 
-static int first_enabled_pl011(const void *fdt)
+/* The first picked of @n picks in order of preference, or NULL. */
+static const struct pick *first_pick(const struct ctx *c,
+				     const enum pick_id *ids, unsigned int n)
 {
-	int node = fdt_find_compatible(fdt, -1, "arm,pl011");
+	for (unsigned int i = 0; i < n; i++)
+		if (c->picks[ids[i]].node >= 0)
+			return &c->picks[ids[i]];
+	return NULL;
+}
 
-	while (node >= 0 && !fdt_is_enabled(fdt, node))
-		node = fdt_find_compatible(fdt, node, "arm,pl011");
-	return node;
+/* `reg` entry @i of @node: from @p when it picked @node, else looked up. */
+static int pick_reg(const struct ctx *c, const struct pick *p, int node,
+		    unsigned int i, paddr_t *base, u64 *size)
+{
+	if (!p || p->node != node || i >= p->nregs)
+		return fdt_reg(c->fdt, node, i, base, size);
+	if (!p->r[i]) {
+		*base = p->base[i];
+		*size = p->size[i];
+	}
+	return p->r[i];
 }
 
 /*
@@ -344,31 +699,27 @@ static int first_enabled_pl011(const void *fdt)
  */
 static int parse_uart(struct ctx *c)
 {
-	const char *sp = NULL;
-	int chosen = fdt_path_offset(c->fdt, "/chosen"), node = -ENOENT, r;
+	const struct pick *pl011 = &c->picks[PICK_PL011];
+	const struct sp_track *t = &c->sp;
+	const char *sp = stdout_path(c);
+	int node = -ENOENT, r;
 	u64 size;
 
-	if (chosen >= 0) {
-		sp = fdt_getprop_str(c->fdt, chosen, "stdout-path");
-		if (!sp)
-			sp = fdt_getprop_str(c->fdt, chosen, "linux,stdout-path");
-	}
-	if (sp) {
+	if (t->state == SP_FOUND) {
+		node = t->node[t->ncomps];   /* matched during the walk */
+	} else if (sp) {
 		node = stdout_node(c, sp);
 		if (node < 0)
 			return node;
 	}
-	if (node < 0 || !fdt_is_compatible(c->fdt, node, "arm,pl011")) {
-		int pl011 = first_enabled_pl011(c->fdt);
-
-		if (pl011 >= 0) {
-			c->b->uart_not_stdout = node >= 0;
-			node = pl011;
-		}
+	if ((node < 0 || !fdt_is_compatible(c->fdt, node, "arm,pl011")) &&
+	    pl011->node >= 0) {
+		c->b->uart_not_stdout = node >= 0;
+		node = pl011->node;
 	}
 	if (node < 0)
 		return 0;   /* no console known: the caller decides */
-	r = fdt_reg(c->fdt, node, 0, &c->b->uart_base, &size);
+	r = pick_reg(c, pl011, node, 0, &c->b->uart_base, &size);
 	if (r)
 		return fail(c, r, "%s: console UART without a usable `reg`",
 			    path_of(c, node));
@@ -391,26 +742,13 @@ static int gic_intid(const void *spec, u32 *intid)
 	return 0;
 }
 
-/* First enabled node compatible with any of @compat (NULL-terminated). */
-static int find_any(const void *fdt, const char *const *compat)
-{
-	for (; *compat; compat++) {
-		int node = fdt_find_compatible(fdt, -1, *compat);
-
-		while (node >= 0 && !fdt_is_enabled(fdt, node))
-			node = fdt_find_compatible(fdt, node, *compat);
-		if (node != -ENOENT)
-			return node;
-	}
-	return -ENOENT;
-}
-
-/* Register region @i of the GIC node, translated; @need: error if absent. */
-static int gic_reg(struct ctx *c, int node, unsigned int i, bool need,
-		   paddr_t *base, u64 *size)
+/* Register region @i of the GIC picked by @p, translated; @need: error
+ * if absent. */
+static int gic_reg(struct ctx *c, const struct pick *p, unsigned int i,
+		   bool need, paddr_t *base, u64 *size)
 {
 	u64 sz;
-	int r = fdt_reg(c->fdt, node, i, base, size ? size : &sz);
+	int node = p->node, r = pick_reg(c, p, node, i, base, size ? size : &sz);
 
 	if (r == -ENOENT && !need) {
 		*base = 0;
@@ -425,32 +763,34 @@ static int gic_reg(struct ctx *c, int node, unsigned int i, bool need,
 /* GICv3 or GICv2 (with virtualisation extension regions if present). */
 static int parse_gic(struct ctx *c)
 {
-	static const char *const v3[] = { "arm,gic-v3", NULL };
-	static const char *const v2[] = {
-		"arm,gic-400", "arm,cortex-a15-gic", "arm,cortex-a7-gic", NULL,
+	static const enum pick_id v3[] = { PICK_GICV3 };
+	static const enum pick_id v2[] = {
+		PICK_GIC400, PICK_GIC_A15, PICK_GIC_A7,
 	};
 	struct board_gic *g = &c->b->gic;
+	const struct pick *p = first_pick(c, v3, ARRAY_SIZE(v3));
 	const void *irq;
-	int node = find_any(c->fdt, v3), len, r;
+	int node, len, r;
 
 	g->version = GIC_V3;
-	if (node == -ENOENT) {
-		node = find_any(c->fdt, v2);
+	if (!p) {
+		p = first_pick(c, v2, ARRAY_SIZE(v2));
 		g->version = GIC_V2;
 	}
-	if (node < 0) {
+	if (!p) {
 		g->version = GIC_NONE;
-		return fail(c, node, "no interrupt controller compatible with "
+		return fail(c, -ENOENT, "no interrupt controller compatible with "
 			    "arm,gic-v3 or arm,gic-400");
 	}
-	r = gic_reg(c, node, 0, true, &g->dist, &g->dist_size);
+	node = p->node;
+	r = gic_reg(c, p, 0, true, &g->dist, &g->dist_size);
 	if (!r)
-		r = gic_reg(c, node, 1, true, &g->redist_or_cpuif,
+		r = gic_reg(c, p, 1, true, &g->redist_or_cpuif,
 			    &g->redist_or_cpuif_size);
 	if (!r && g->version == GIC_V2)
-		r = gic_reg(c, node, 2, false, &g->gich, NULL);
+		r = gic_reg(c, p, 2, false, &g->gich, NULL);
 	if (!r && g->version == GIC_V2)
-		r = gic_reg(c, node, 3, false, &g->gicv, NULL);
+		r = gic_reg(c, p, 3, false, &g->gicv, NULL);
 	if (r)
 		return r;
 	irq = fdt_getprop(c->fdt, node, "interrupts", &len);
@@ -470,7 +810,7 @@ static int parse_timer(struct ctx *c)
 		&t->hyp_phys_intid,
 	};
 	const u8 *irq;
-	int node = fdt_find_compatible(c->fdt, -1, "arm,armv8-timer"), len, r;
+	int node = c->picks[PICK_TIMER].node, len, r;
 
 	if (node < 0)
 		return fail(c, node, "no timer compatible with arm,armv8-timer");
@@ -479,8 +819,8 @@ static int parse_timer(struct ctx *c)
 		return fail(c, -EINVAL, "%s: `interrupts` must hold at least 4 "
 			    "3-cell entries", path_of(c, node));
 	for (unsigned int i = 0; i < ARRAY_SIZE(intid); i++) {
-		if (fdt_prop_u32(irq + 12 * i, 0) != 1 ||
-		    gic_intid(irq + 12 * i, intid[i]))
+		if (fdt_prop_u32(irq + (size_t)12 * i, 0) != 1 ||
+		    gic_intid(irq + (size_t)12 * i, intid[i]))
 			return fail(c, -EINVAL, "%s: interrupt %u is not a PPI",
 				    path_of(c, node), i);
 	}
@@ -493,16 +833,16 @@ static int parse_timer(struct ctx *c)
 /* PSCI conduit; no PSCI node is fine (spin tables), a bad one is not. */
 static int parse_psci(struct ctx *c)
 {
-	static const char *const psci[] = {
-		"arm,psci-1.0", "arm,psci-0.2", "arm,psci", NULL,
+	static const enum pick_id psci[] = {
+		PICK_PSCI_1_0, PICK_PSCI_0_2, PICK_PSCI,
 	};
-	int node = find_any(c->fdt, psci);
+	const struct pick *p = first_pick(c, psci, ARRAY_SIZE(psci));
+	int node;
 
 	c->b->psci = PSCI_NONE;
-	if (node == -ENOENT)
+	if (!p)
 		return 0;
-	if (node < 0)
-		return fail(c, node, "malformed device tree while looking for psci");
+	node = p->node;
 	if (prop_is(c->fdt, node, "method", "smc"))
 		c->b->psci = PSCI_SMC;
 	else if (prop_is(c->fdt, node, "method", "hvc"))
@@ -528,7 +868,7 @@ static int check_psci_cpus(struct ctx *c)
 /* /chosen bootargs, if any (must be NUL-terminated within the property). */
 static int parse_bootargs(struct ctx *c)
 {
-	int chosen = fdt_path_offset(c->fdt, "/chosen"), len;
+	int chosen = c->chosen, len;
 
 	c->b->bootargs = NULL;
 	if (chosen < 0 || !fdt_getprop(c->fdt, chosen, "bootargs", &len))
@@ -548,10 +888,10 @@ int board_from_fdt(const void *fdt, struct board *b, char *err, size_t errlen)
 		err[0] = '\0';
 	if (!b)
 		return fail(&c, -EINVAL, "no board to fill");
-	zero(b, sizeof(*b));
-	r = fdt_check(fdt, FDT_SIZE_UNKNOWN);
+	memset(b, 0, sizeof(*b));
+	r = walk_tree(&c);
 	if (r)
-		return fail(&c, r, "device tree header or structure is malformed");
+		return r;
 	root = fdt_root(fdt);
 	if (root < 0)
 		return fail(&c, root, "device tree has no root node");

@@ -43,7 +43,7 @@ int fdt_first_child(const void *fdt, int node);
 /* Next node after @node with the same parent, or -ENOENT. */
 int fdt_next_sibling(const void *fdt, int node);
 
-/* Parent of @node (searched from the root), -ENOENT for the root. */
+/* Parent of @node (one walk from the root), -ENOENT for the root. */
 int fdt_parent(const void *fdt, int node);
 
 /* Next node in depth-first document order after @node (any negative
@@ -83,6 +83,27 @@ bool fdt_is_compatible(const void *fdt, int node, const char *compat);
 
 /* True when `status` is absent, "okay" or "ok". */
 bool fdt_is_enabled(const void *fdt, int node);
+
+/* True when the @len bytes at @val (a property value; NULL: false), a
+ * list of NUL-terminated strings, contain @str. */
+bool fdt_strlist_has(const void *val, int len, const char *str);
+
+/* A set of up to 32 strings to look for in string lists, with a filter
+ * on their first bytes; fill with fdt_strset_init(). */
+struct fdt_strset {
+	const char *const *strs;
+	unsigned int n;
+	unsigned int prefix;  /* length of the prefix all strings share */
+	u32 first[8];         /* bit c: some string starts with byte c */
+};
+
+/* Make @set of @strs[0 .. @n - 1] (the first 32 at most; @strs is kept). */
+void fdt_strset_init(struct fdt_strset *set, const char *const *strs,
+		     unsigned int n);
+
+/* Which strings of @set the string list @val (@len bytes, NULL: none)
+ * contains, as a mask (bit i: strs[i]), in one pass over the list. */
+u32 fdt_strset_match(const struct fdt_strset *set, const void *val, int len);
 
 /* First node after @start_after (negative: from the root) compatible
  * with @compat, or -ENOENT. */
@@ -133,5 +154,64 @@ int fdt_reg(const void *fdt, int node, unsigned int index, u64 *addr,
 /* Entry @index of the memory reservation block: 0, or -ENOENT past the
  * last entry, or -EINVAL. */
 int fdt_memreserve(const void *fdt, unsigned int index, u64 *addr, u64 *size);
+
+/*
+ * One depth-first pass over every node below the root, for callers that
+ * look at many nodes: fdt_walk() validates the header once, reads each
+ * token once and keeps the ancestors of the node it visits, so that
+ * fdt_visit_reg() translates `reg` with no search for parents. Functions
+ * that take a node offset each walk from the root (or rescan the tree)
+ * instead; calling them for every node costs quadratic time.
+ */
+struct fdt_walk;                 /* the walk's state, private to fdt.c */
+
+/* A node being visited, with the properties read on the way past it. */
+struct fdt_visit {
+	int node;
+	int parent;                  /* -ENOENT for the root */
+	unsigned int depth;          /* 0 for the root */
+	const char *name;            /* as fdt_node_name() */
+	const void *compatible;      /* `compatible` value, NULL if absent */
+	int compatible_len;
+	const void *device_type;     /* `device_type` value, NULL if absent */
+	int device_type_len;
+	const void *status;          /* `status` value, NULL if absent */
+	int status_len;
+	const struct fdt_walk *walk; /* for fdt_visit_reg() */
+};
+
+/* fdt_is_enabled() of the visited node. */
+bool fdt_visit_enabled(const struct fdt_visit *v);
+
+/* Called for each node; a non-zero return stops the walk. */
+typedef int (*fdt_visit_fn)(const struct fdt_visit *v, void *arg);
+
+/*
+ * Call @visit (NULL: none) for every node in document order, each after
+ * its parent, checking the blob as fdt_check(@fdt, FDT_SIZE_UNKNOWN) does
+ * on the way. Returns 0 when all were visited and the blob is sound, the
+ * first non-zero value @visit returned, or a negative errno: -EINVAL for
+ * a malformed blob, -ERANGE for nodes nested deeper than FDT_MAX_DEPTH;
+ * either may come after some nodes were visited.
+ */
+int fdt_walk(const void *fdt, fdt_visit_fn visit, void *arg);
+
+/*
+ * fdt_reg() and fdt_reg_raw() of the visited node, at no search cost. Only
+ * during its visit: later in the same walk they return -EINVAL, and once
+ * fdt_walk() has returned @v must not be used with them at all.
+ */
+int fdt_visit_reg(const struct fdt_visit *v, unsigned int index, u64 *addr,
+		  u64 *size);
+int fdt_visit_reg_raw(const struct fdt_visit *v, unsigned int index,
+		      u64 *addr, u64 *size);
+
+/* fdt_node_path() of the visited node, on the same terms. */
+int fdt_visit_path(const struct fdt_visit *v, char *buf, size_t len);
+
+#ifdef HOST_TEST
+/* Structure block tokens decoded so far, to bound the cost in tests. */
+extern unsigned long fdt_tokens_read;
+#endif
 
 #endif

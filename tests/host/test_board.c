@@ -3,62 +3,18 @@
  * Raspberry Pi 4 device trees (from $HV_DTB_DIR, default build/dtbs), on
  * patched copies of them and on small synthetic boards.
  */
-#include <stdarg.h>
 #include <stdlib.h>
 
 #include "boot/board.h"
 #include "lib/errno.h"
 #include "lib/fdt.h"
+#include "tests/host/dtb_util.h"
 #include "tests/host/test.h"
 
 static struct board b;
 static char err[256];
 
 /* ------------------------------------------------------------ helpers */
-
-static void put32(u8 *p, u32 v)
-{
-	p[0] = (u8)(v >> 24);
-	p[1] = (u8)(v >> 16);
-	p[2] = (u8)(v >> 8);
-	p[3] = (u8)v;
-}
-
-static u32 get32(const u8 *p)
-{
-	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
-}
-
-/* Reads a DTB from $HV_DTB_DIR; a missing file is a loud failure. */
-static u8 *load_dtb(const char *name, size_t *size)
-{
-	const char *dir = getenv("HV_DTB_DIR");
-	char path[512];
-	FILE *f;
-	long n;
-	u8 *buf;
-
-	if (!dir || !*dir)
-		dir = "build/dtbs";
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		printf("  MISSING %s: run scripts/dump-dtbs.sh %s first\n", path, dir);
-		return NULL;
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = n > 0 ? malloc((size_t)n) : NULL;
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		printf("  UNREADABLE %s\n", path);
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	*size = (size_t)n;
-	return buf;
-}
 
 /* Writable pointer to the value of @path's property @name (test only). */
 static u8 *prop_at(u8 *fdt, const char *path, const char *name, int *len)
@@ -89,7 +45,7 @@ static bool set_str(u8 *fdt, const char *path, const char *name, const char *s)
 	if (!p || (int)strlen(s) >= len)
 		return false;
 	memset(p, 0, (size_t)len);
-	memcpy(p, s, strlen(s));
+	memcpy(p, s, strlen(s) + 1);
 	return true;
 }
 
@@ -108,100 +64,6 @@ static u8 *load_pi(size_t *n)
 	return fdt;
 }
 
-/* A tiny DTB writer for synthetic boards. */
-struct fdtw {
-	u8 st[1 << 16];
-	size_t st_n;
-	char str[8192];
-	size_t str_n;
-	u64 rsv[8][2];
-	int nrsv;
-};
-
-static void w_u32(struct fdtw *w, u32 v)
-{
-	put32(w->st + w->st_n, v);
-	w->st_n += 4;
-}
-
-static void w_bytes(struct fdtw *w, const void *p, size_t n)
-{
-	if (n)
-		memcpy(w->st + w->st_n, p, n);
-	w->st_n += n;
-	while (w->st_n % 4)
-		w->st[w->st_n++] = 0;
-}
-
-static void w_begin(struct fdtw *w, const char *name)
-{
-	w_u32(w, 1);
-	w_bytes(w, name, strlen(name) + 1);
-}
-
-static void w_end(struct fdtw *w)
-{
-	w_u32(w, 2);
-}
-
-static void w_prop(struct fdtw *w, const char *name, const void *v, size_t n)
-{
-	w_u32(w, 3);
-	w_u32(w, (u32)n);
-	w_u32(w, (u32)w->str_n);
-	memcpy(w->str + w->str_n, name, strlen(name) + 1);
-	w->str_n += strlen(name) + 1;
-	w_bytes(w, v, n);
-}
-
-static void w_str(struct fdtw *w, const char *name, const char *s)
-{
-	w_prop(w, name, s, strlen(s) + 1);
-}
-
-static void w_cells(struct fdtw *w, const char *name, int n, ...)
-{
-	u8 buf[256];
-	va_list ap;
-
-	va_start(ap, n);
-	for (int i = 0; i < n; i++)
-		put32(buf + 4 * i, va_arg(ap, unsigned int));
-	va_end(ap);
-	w_prop(w, name, buf, 4 * (size_t)n);
-}
-
-static u8 *w_finish(struct fdtw *w, size_t *size)
-{
-	u32 rsv = 40, st, str, total;
-	u8 *out;
-
-	w_u32(w, 9);
-	st = rsv + 16 * (w->nrsv + 1);
-	str = st + (u32)w->st_n;
-	total = str + (u32)w->str_n;
-	out = calloc(1, total);
-	put32(out, FDT_MAGIC);
-	put32(out + 4, total);
-	put32(out + 8, st);
-	put32(out + 12, str);
-	put32(out + 16, rsv);
-	put32(out + 20, 17);
-	put32(out + 24, 16);
-	put32(out + 32, (u32)w->str_n);
-	put32(out + 36, (u32)w->st_n);
-	for (int i = 0; i < w->nrsv; i++) {
-		put32(out + rsv + 16 * i, (u32)(w->rsv[i][0] >> 32));
-		put32(out + rsv + 16 * i + 4, (u32)w->rsv[i][0]);
-		put32(out + rsv + 16 * i + 8, (u32)(w->rsv[i][1] >> 32));
-		put32(out + rsv + 16 * i + 12, (u32)w->rsv[i][1]);
-	}
-	memcpy(out + st, w->st, w->st_n);
-	memcpy(out + str, w->str, w->str_n);
-	*size = total;
-	return out;
-}
-
 /* Knobs of the synthetic board. */
 enum {
 	SYN_NO_STDOUT = 1 << 0,      /* fall back to the first enabled PL011 */
@@ -212,7 +74,34 @@ enum {
 	SYN_SPI_TIMER = 1 << 5,      /* timer interrupt 2 is an SPI */
 	SYN_NO_PSCI = 1 << 6,
 	SYN_STDOUT_ALIAS_NOWHERE = 1 << 7,
+	SYN_ALIASES_LATE = 1 << 8,   /* /aliases after /chosen */
+	SYN_STDOUT_SOC_UART = 1 << 9,  /* stdout-path "/soc/uart" */
+	/* Root children serial@5000 before /chosen, serial@6000 after it,
+	 * and stdout-path "/serial". */
+	SYN_EARLY_SERIAL = 1 << 10,
+	SYN_STDOUT_ALIAS_SUBPATH = 1 << 11,  /* stdout-path "bus/uart@2000" */
 };
+
+static void synth_aliases(struct fdtw *w)
+{
+	w_begin(w, "aliases");
+	w_str(w, "serial0", "/soc/uart@2000");
+	w_str(w, "lost", "/soc/uart@9999");
+	w_str(w, "bus", "/soc");
+	w_end(w);
+}
+
+/* A PL011 at the root, at @addr. */
+static void synth_serial(struct fdtw *w, unsigned int addr)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "serial@%x", addr);
+	w_begin(w, name);
+	w_str(w, "compatible", "arm,pl011");
+	w_cells(w, "reg", 4, 0, addr, 0, 0x100);
+	w_end(w);
+}
 
 /*
  * A board with @ncpus CPUs (cpu@0 with no enable-method, odd ones PSCI,
@@ -234,10 +123,10 @@ static u8 *synth(struct fdtw *w, int ncpus, int nmem, unsigned int flags, size_t
 	w_prop(w, "compatible", compat, sizeof(compat));
 	w_cells(w, "#address-cells", 1, 2);
 	w_cells(w, "#size-cells", 1, 2);
-	w_begin(w, "aliases");
-	w_str(w, "serial0", "/soc/uart@2000");
-	w_str(w, "lost", "/soc/uart@9999");
-	w_end(w);
+	if (flags & SYN_EARLY_SERIAL)
+		synth_serial(w, 0x5000);
+	if (!(flags & SYN_ALIASES_LATE))
+		synth_aliases(w);
 	w_begin(w, "chosen");
 	if (flags & SYN_BAD_BOOTARGS)
 		w_prop(w, "bootargs", badargs, sizeof(badargs));
@@ -245,9 +134,19 @@ static u8 *synth(struct fdtw *w, int ncpus, int nmem, unsigned int flags, size_t
 		w_str(w, "bootargs", "console=ttyAMA0 quiet");
 	if (flags & SYN_STDOUT_ALIAS_NOWHERE)
 		w_str(w, "stdout-path", "lost:9600");
+	else if (flags & SYN_STDOUT_SOC_UART)
+		w_str(w, "stdout-path", "/soc/uart");
+	else if (flags & SYN_EARLY_SERIAL)
+		w_str(w, "stdout-path", "/serial:9600");
+	else if (flags & SYN_STDOUT_ALIAS_SUBPATH)
+		w_str(w, "stdout-path", "bus/uart@2000");
 	else if (!(flags & SYN_NO_STDOUT))
 		w_str(w, "stdout-path", "serial0:115200n8");
 	w_end(w);
+	if (flags & SYN_ALIASES_LATE)
+		synth_aliases(w);
+	if (flags & SYN_EARLY_SERIAL)
+		synth_serial(w, 0x6000);
 	w_begin(w, "memory@0");
 	w_str(w, "device_type", "memory");
 	w_cells(w, "reg", 4, 0, 0, 0, 0);
@@ -825,34 +724,140 @@ TEST(every_truncation_of_the_pi_dtb_gives_an_error)
 	free(fdt);
 }
 
-static u32 rnd(u32 *state)
-{
-	*state ^= *state << 13;
-	*state ^= *state >> 17;
-	*state ^= *state << 5;
-	return *state;
-}
-
 /* Mutated blobs must parse or fail cleanly; never read out of bounds. */
 TEST(random_byte_corruption_is_survived)
 {
 	size_t n;
 	u8 *fdt = load_pi(&n), *t;
 	u32 seed = 0x2545f491;
+	bool ok = true;
 
 	CHECK(fdt);
 	t = malloc(n);
-	for (int iter = 0; iter < 2000; iter++) {
+	for (int iter = 0; ok && iter < 2000; iter++) {
 		memcpy(t, fdt, n);
 		for (u32 k = 1 + rnd(&seed) % 3; k > 0; k--)
 			t[rnd(&seed) % (u32)n] = (u8)rnd(&seed);
-		if (board_from_fdt(t, &b, err, sizeof(err)) == 0) {
-			CHECK(b.ncpus > 0 && b.ncpus <= BOARD_MAX_CPUS);
-			CHECK(b.nmem > 0 && b.nmem <= BOARD_MAX_MEM);
-		} else {
-			CHECK(err[0] != '\0');
-		}
+		if (board_from_fdt(t, &b, err, sizeof(err)) == 0)
+			ok = b.ncpus > 0 && b.ncpus <= BOARD_MAX_CPUS &&
+			     b.nmem > 0 && b.nmem <= BOARD_MAX_MEM;
+		else
+			ok = err[0] != '\0';
 	}
 	free(t);
 	free(fdt);
+	CHECK(ok);
+}
+
+/* ------------------------------------------- stdout-path and its cost */
+
+/* The node stdout-path names, and its `reg`, looked up the slow way. */
+static u64 stdout_reg_slowly(const u8 *fdt)
+{
+	int chosen = fdt_path_offset(fdt, "/chosen");
+	const char *sp = fdt_getprop_str(fdt, chosen, "stdout-path");
+	u64 a = 0, s;
+
+	fdt_reg(fdt, fdt_path_offset(fdt, sp), 0, &a, &s);
+	return a;
+}
+
+/* board_from_fdt() on a synthetic board; its console must be the node
+ * fdt_path_offset() finds for stdout-path. */
+static int synth_stdout(unsigned int flags, u64 *slow)
+{
+	struct fdtw *w = calloc(1, sizeof(*w));
+	size_t n;
+	u8 *fdt = synth(w, 2, 1, flags, &n);
+	int r = board_from_fdt(fdt, &b, err, sizeof(err));
+
+	*slow = stdout_reg_slowly(fdt);
+	free(fdt);
+	free(w);
+	return r;
+}
+
+TEST(stdout_path_is_resolved_with_the_first_match_at_each_level)
+{
+	u64 slow;
+
+	/* "/soc/uart": uart@1000 is the first match, disabled or not. */
+	CHECK_EQ(synth_stdout(SYN_STDOUT_SOC_UART, &slow), 0);
+	CHECK_EQ(b.uart_base, 0x9001000);
+	CHECK_EQ(slow, 0x9001000);
+	CHECK(b.uart_is_pl011);
+	CHECK(!b.uart_not_stdout);
+	/* "/serial": the first match, serial@5000, comes before /chosen. */
+	CHECK_EQ(synth_stdout(SYN_EARLY_SERIAL, &slow), 0);
+	CHECK_EQ(b.uart_base, 0x5000);
+	CHECK_EQ(slow, 0x5000);
+}
+
+TEST(stdout_alias_is_resolved_wherever_aliases_sit)
+{
+	u64 slow;
+
+	CHECK_EQ(synth_stdout(SYN_ALIASES_LATE, &slow), 0);
+	CHECK_EQ(b.uart_base, 0x9002000);
+	CHECK_EQ(slow, 0x9002000);
+	CHECK(!b.uart_not_stdout);
+	CHECK_EQ(synth_stdout(SYN_STDOUT_ALIAS_SUBPATH, &slow), 0);
+	CHECK_EQ(b.uart_base, 0x9002000);
+	CHECK_EQ(slow, 0x9002000);
+	CHECK_EQ(synth_stdout(SYN_ALIASES_LATE | SYN_STDOUT_ALIAS_NOWHERE, &slow),
+		 -ENOENT);
+	CHECK_STREQ(err, "/chosen stdout-path \"lost\": alias names no node");
+}
+
+/* Tokens board_from_fdt() decodes, in units of one checking walk. */
+static bool board_cost_ok(const u8 *fdt, double max_walks)
+{
+	unsigned long t0 = fdt_tokens_read, one;
+
+	fdt_walk(fdt, NULL, NULL);
+	one = fdt_tokens_read - t0;
+	t0 = fdt_tokens_read;
+	if (board_from_fdt(fdt, &b, err, sizeof(err)))
+		return false;
+	return fdt_tokens_read - t0 <= (unsigned long)(max_walks * (double)one);
+}
+
+/*
+ * The parse is one walk over the tree plus, at most, a lookup of the
+ * stdout-path node when /chosen comes after it (as on QEMU virt) and a
+ * few property reads per CPU: a search per node or per parent would cost
+ * dozens of walks.
+ */
+TEST(board_costs_at_most_two_walks_and_a_bit)
+{
+	static const char *const names[] = { "virt-gicv3.dtb", "virt-gicv2.dtb" };
+	size_t n;
+	u8 *fdt;
+	bool ok;
+
+	for (size_t i = 0; i < 2; i++) {
+		fdt = load_dtb(names[i], &n);
+		CHECK(fdt);
+		ok = board_cost_ok(fdt, 2.25);
+		free(fdt);
+		CHECK(ok);
+	}
+	fdt = load_pi(&n);
+	CHECK(fdt);
+	ok = board_cost_ok(fdt, 1.25);   /* /chosen comes first: one walk */
+	free(fdt);
+	CHECK(ok);
+}
+
+TEST(board_cost_is_linear_in_cpus_and_memory_nodes)
+{
+	struct fdtw *w = calloc(1, sizeof(*w));
+	size_t n;
+	u8 *fdt = synth(w, BOARD_MAX_CPUS, BOARD_MAX_MEM / 2, 0, &n);
+	/* Each CPU's enable method is read again after the walk. */
+	bool ok = board_cost_ok(fdt, 3);
+
+	free(fdt);
+	free(w);
+	CHECK(ok);
 }

@@ -3,169 +3,14 @@
  * (read from $HV_DTB_DIR, default build/dtbs) and on small hand-built and
  * deliberately broken blobs.
  */
-#include <stdarg.h>
 #include <stdlib.h>
 
 #include "lib/errno.h"
 #include "lib/fdt.h"
+#include "tests/host/dtb_util.h"
 #include "tests/host/test.h"
 
 /* ------------------------------------------------------------ helpers */
-
-static void put32(u8 *p, u32 v)
-{
-	p[0] = (u8)(v >> 24);
-	p[1] = (u8)(v >> 16);
-	p[2] = (u8)(v >> 8);
-	p[3] = (u8)v;
-}
-
-static u32 get32(const u8 *p)
-{
-	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
-}
-
-/* Reads a DTB from $HV_DTB_DIR; a missing file is a loud failure. */
-static u8 *load_dtb(const char *name, size_t *size)
-{
-	const char *dir = getenv("HV_DTB_DIR");
-	char path[512];
-	FILE *f;
-	long n;
-	u8 *buf;
-
-	if (!dir || !*dir)
-		dir = "build/dtbs";
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "rb");
-	if (!f) {
-		printf("  MISSING %s: run scripts/dump-dtbs.sh %s first\n", path, dir);
-		return NULL;
-	}
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = n > 0 ? malloc((size_t)n) : NULL;
-	if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		printf("  UNREADABLE %s\n", path);
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	*size = (size_t)n;
-	return buf;
-}
-
-/* A tiny DTB writer for hand-built test blobs. */
-struct fdtw {
-	u8 st[1 << 16];
-	size_t st_n;
-	char str[4096];
-	size_t str_n;
-	u64 rsv[8][2];
-	int nrsv;
-	u32 st_off, str_off;   /* where w_finish placed the blocks */
-};
-
-static void w_u32(struct fdtw *w, u32 v)
-{
-	put32(w->st + w->st_n, v);
-	w->st_n += 4;
-}
-
-static void w_bytes(struct fdtw *w, const void *p, size_t n)
-{
-	if (n)
-		memcpy(w->st + w->st_n, p, n);
-	w->st_n += n;
-	while (w->st_n % 4)
-		w->st[w->st_n++] = 0;
-}
-
-static void w_begin(struct fdtw *w, const char *name)
-{
-	w_u32(w, 1);
-	w_bytes(w, name, strlen(name) + 1);
-}
-
-static void w_end(struct fdtw *w)
-{
-	w_u32(w, 2);
-}
-
-static u32 w_string(struct fdtw *w, const char *s)
-{
-	u32 off = (u32)w->str_n;
-
-	memcpy(w->str + w->str_n, s, strlen(s) + 1);
-	w->str_n += strlen(s) + 1;
-	return off;
-}
-
-static void w_prop(struct fdtw *w, const char *name, const void *v, size_t n)
-{
-	w_u32(w, 3);
-	w_u32(w, (u32)n);
-	w_u32(w, w_string(w, name));
-	w_bytes(w, v, n);
-}
-
-static void w_str(struct fdtw *w, const char *name, const char *s)
-{
-	w_prop(w, name, s, strlen(s) + 1);
-}
-
-/* Property of @n cells given as unsigned ints. */
-static void w_cells(struct fdtw *w, const char *name, int n, ...)
-{
-	u8 buf[256];
-	va_list ap;
-
-	va_start(ap, n);
-	for (int i = 0; i < n; i++)
-		put32(buf + 4 * i, va_arg(ap, unsigned int));
-	va_end(ap);
-	w_prop(w, name, buf, 4 * (size_t)n);
-}
-
-/* Lays out header, reservation map, structure and strings; malloc'd. */
-static u8 *w_finish(struct fdtw *w, size_t *size)
-{
-	u32 rsv = 40, st, str, total;
-	u8 *b;
-
-	w_u32(w, 9);
-	st = rsv + 16 * (w->nrsv + 1);
-	str = st + (u32)w->st_n;
-	total = str + (u32)w->str_n;
-	b = calloc(1, total);
-	put32(b, FDT_MAGIC);
-	put32(b + 4, total);
-	put32(b + 8, st);
-	put32(b + 12, str);
-	put32(b + 16, rsv);
-	put32(b + 20, 17);
-	put32(b + 24, 16);
-	put32(b + 32, (u32)w->str_n);
-	put32(b + 36, (u32)w->st_n);
-	for (int i = 0; i < w->nrsv; i++) {
-		put32(b + rsv + 16 * i, (u32)(w->rsv[i][0] >> 32));
-		put32(b + rsv + 16 * i + 4, (u32)w->rsv[i][0]);
-		put32(b + rsv + 16 * i + 8, (u32)(w->rsv[i][1] >> 32));
-		put32(b + rsv + 16 * i + 12, (u32)w->rsv[i][1]);
-	}
-	memcpy(b + st, w->st, w->st_n);
-	memcpy(b + str, w->str, w->str_n);
-	w->st_off = st;
-	w->str_off = str;
-	*size = total;
-	return b;
-}
-
-static struct fdtw *w_new(void)
-{
-	return calloc(1, sizeof(struct fdtw));
-}
 
 /* Touches everything reachable through the API, without fdt_check(). */
 static volatile unsigned long sink;
@@ -1072,15 +917,6 @@ TEST(accessors_stay_in_bounds_on_cut_structure_blocks)
 	free(fdt);
 }
 
-/* Deterministic xorshift for the mutation test. */
-static u32 rnd(u32 *state)
-{
-	*state ^= *state << 13;
-	*state ^= *state >> 17;
-	*state ^= *state << 5;
-	return *state;
-}
-
 TEST(random_byte_corruption_never_reads_out_of_bounds)
 {
 	size_t n;
@@ -1104,5 +940,239 @@ TEST(random_byte_corruption_never_reads_out_of_bounds)
 		walk_all(t, iter % 10 == 0 ? 400 : 16);
 	}
 	free(t);
+	free(fdt);
+}
+
+/* ------------------------------------------------- the visiting walk */
+
+/* What walk_checker() compares each visit against. */
+struct walk_check {
+	const void *fdt;
+	int prev;                  /* last node visited, -1 before the root */
+	int count;
+	int stop_at;               /* return 99 at this many visits, 0: never */
+	bool bad;                  /* some visit disagreed with the API */
+	struct fdt_visit last;     /* the previous visit, stale by now */
+};
+
+/* True when visit value @v (@vlen bytes) is property @name of @node. */
+static bool same_prop(const void *fdt, int node, const char *name,
+		      const void *v, int vlen)
+{
+	int len;
+	const void *p = fdt_getprop(fdt, node, name, &len);
+
+	return p == v && (!p || len == vlen);
+}
+
+/* True when fdt_visit_reg() and fdt_reg() (and the raw ones) agree. */
+static bool same_regs(const void *fdt, const struct fdt_visit *v)
+{
+	for (unsigned int i = 0; i < 3; i++) {
+		u64 a1 = 0, s1 = 0, a2 = 0, s2 = 0;
+		int r1 = fdt_visit_reg(v, i, &a1, &s1);
+		int r2 = fdt_reg(fdt, v->node, i, &a2, &s2);
+
+		if (r1 != r2 || (!r1 && (a1 != a2 || s1 != s2)))
+			return false;
+		r1 = fdt_visit_reg_raw(v, i, &a1, &s1);
+		r2 = fdt_reg_raw(fdt, v->node, i, &a2, &s2);
+		if (r1 != r2 || (!r1 && (a1 != a2 || s1 != s2)))
+			return false;
+	}
+	return true;
+}
+
+/* Checks one visit against the node-offset API. */
+static int walk_checker(const struct fdt_visit *v, void *arg)
+{
+	struct walk_check *wc = arg;
+	const void *fdt = wc->fdt;
+	char p1[256], p2[256];
+	u64 a, s;
+	bool ok;
+
+	ok = v->node == fdt_next_node(fdt, wc->prev) &&
+	     fdt_visit_path(v, p1, sizeof(p1)) == 0 &&
+	     fdt_node_path(fdt, v->node, p2, sizeof(p2)) == 0 &&
+	     strcmp(p1, p2) == 0 &&
+	     v->parent == fdt_parent(fdt, v->node) &&
+	     (v->depth == 0) == (v->parent < 0) &&
+	     v->name == fdt_node_name(fdt, v->node) &&
+	     same_prop(fdt, v->node, "compatible", v->compatible,
+		       v->compatible_len) &&
+	     same_prop(fdt, v->node, "device_type", v->device_type,
+		       v->device_type_len) &&
+	     same_prop(fdt, v->node, "status", v->status, v->status_len) &&
+	     fdt_visit_enabled(v) == fdt_is_enabled(fdt, v->node) &&
+	     same_regs(fdt, v);
+	/* The previous visit is over: its walk has moved on. */
+	if (wc->count > 0 && (fdt_visit_reg(&wc->last, 0, &a, &s) != -EINVAL ||
+			      fdt_visit_path(&wc->last, p1, sizeof(p1)) != -EINVAL))
+		ok = false;
+	wc->bad |= !ok;
+	wc->prev = v->node;
+	wc->last = *v;
+	return ++wc->count == wc->stop_at ? 99 : 0;
+}
+
+TEST(walk_visits_every_node_as_the_node_api_sees_it)
+{
+	static const char *const names[] = {
+		"virt-gicv3.dtb", "virt-gicv2.dtb", "bcm2711-rpi-4-b.dtb",
+	};
+
+	for (size_t i = 0; i < 3; i++) {
+		size_t n;
+		u8 *fdt = load_dtb(names[i], &n);
+		struct walk_check wc = { .fdt = fdt, .prev = -1 };
+
+		CHECK(fdt);
+		CHECK_EQ(fdt_walk(fdt, walk_checker, &wc), 0);
+		CHECK(!wc.bad);
+		CHECK_EQ(fdt_next_node(fdt, wc.prev), -ENOENT);   /* all seen */
+		CHECK(wc.count > 60);
+		free(fdt);
+	}
+}
+
+TEST(walk_translates_reg_like_fdt_reg_on_nested_buses)
+{
+	struct fdtw *w = w_new();
+	size_t n;
+	u8 *fdt = bus_blob(w, true, 0x20, 0x10, &n);
+	struct walk_check wc = { .fdt = fdt, .prev = -1 };
+
+	CHECK_EQ(fdt_walk(fdt, walk_checker, &wc), 0);
+	CHECK(!wc.bad);
+	CHECK_EQ(wc.count, 6);
+	free(fdt);
+	fdt = bus_blob(w, false, 0x20, 0x10, &n);   /* not translatable */
+	wc = (struct walk_check){ .fdt = fdt, .prev = -1 };
+	CHECK_EQ(fdt_walk(fdt, walk_checker, &wc), 0);
+	CHECK(!wc.bad);
+	free(fdt);
+	free(w);
+}
+
+TEST(walk_stops_when_the_visitor_says_so)
+{
+	size_t n;
+	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	struct walk_check wc = { .fdt = fdt, .prev = -1, .stop_at = 3 };
+
+	CHECK(fdt);
+	CHECK_EQ(fdt_walk(fdt, walk_checker, &wc), 99);
+	CHECK_EQ(wc.count, 3);
+	CHECK(!wc.bad);
+	free(fdt);
+}
+
+TEST(walk_rejects_too_deep_and_second_roots)
+{
+	struct fdtw *w = w_new();
+	size_t n;
+	u8 *fdt = deep_blob(w, FDT_MAX_DEPTH + 10, &n);
+
+	CHECK_EQ(fdt_walk(fdt, NULL, NULL), -ERANGE);
+	free(fdt);
+	memset(w, 0, sizeof(*w));
+	w_begin(w, "");
+	w_end(w);
+	w_begin(w, "");
+	w_end(w);
+	fdt = w_finish(w, &n);
+	CHECK_EQ(fdt_walk(fdt, NULL, NULL), -EINVAL);
+	free(fdt);
+	free(w);
+}
+
+/* fdt_walk() must check exactly what fdt_check() does. */
+TEST(walk_and_check_agree_on_corrupted_blobs)
+{
+	size_t n;
+	u8 *fdt = load_dtb("bcm2711-rpi-4-b.dtb", &n), *t;
+	u32 seed = 777;
+	int bad = 0;
+
+	CHECK(fdt);
+	t = malloc(n);
+	for (int iter = 0; iter < 3000; iter++) {
+		memcpy(t, fdt, n);
+		for (u32 k = 1 + rnd(&seed) % 3; k > 0; k--) {
+			u32 at = rnd(&seed) % (u32)n;
+
+			if (rnd(&seed) & 1)
+				t[at] = (u8)rnd(&seed);
+			else
+				t[at & ~3u] = (u8)(rnd(&seed) % 10);
+		}
+		if (get32(t + 4) > n)
+			continue;   /* the walk trusts totalsize */
+		bad += (fdt_walk(t, NULL, NULL) == 0) != (fdt_check(t, n) == 0);
+	}
+	CHECK_EQ(bad, 0);
+	free(t);
+	free(fdt);
+}
+
+TEST(strset_matches_in_one_pass)
+{
+	static const char *const strs[] = {
+		"arm,pl011", "arm,gic-400", "arm,primecell", "arm,pl",
+	};
+	static const char *const none_shared[] = { "b", "abc", "" };
+	static const char list[] = "brcm,x\0arm,primecell\0arm,pl011\0arm,pl0";
+	struct fdt_strset set;
+
+	fdt_strset_init(&set, strs, 4);
+	CHECK_EQ(set.prefix, 4);                      /* "arm," */
+	CHECK_EQ(fdt_strset_match(&set, list, sizeof(list)), 0x5);
+	/* The unterminated tail "arm,pl0" is no string. */
+	CHECK_EQ(fdt_strset_match(&set, list, sizeof(list) - 1), 0x5);
+	CHECK_EQ(fdt_strset_match(&set, "arm,pl\0arm,", 11), 0x8);
+	CHECK_EQ(fdt_strset_match(&set, "arm\0", 4), 0);  /* shorter than the prefix */
+	CHECK_EQ(fdt_strset_match(&set, NULL, 10), 0);
+	CHECK_EQ(fdt_strset_match(&set, list, 0), 0);
+	fdt_strset_init(&set, none_shared, 3);
+	CHECK_EQ(set.prefix, 0);
+	CHECK_EQ(fdt_strset_match(&set, "abc\0\0b\0", 8), 0x7);
+	CHECK(fdt_strlist_has("okay\0", 5, "okay"));
+	CHECK(!fdt_strlist_has("okay\0", 5, "ok"));
+	CHECK(!fdt_strlist_has(NULL, 5, "ok"));
+}
+
+/* ------------------------------------------------------------- cost */
+
+/* Tokens one checking walk reads: the unit of the cost bounds. */
+static unsigned long walk_tokens(const void *fdt)
+{
+	unsigned long t0 = fdt_tokens_read;
+
+	fdt_walk(fdt, NULL, NULL);
+	return fdt_tokens_read - t0;
+}
+
+/* Lookups that need a node's ancestors walk from the root once, not once
+ * per ancestor and per call: fdt_reg() and fdt_node_path() on the last
+ * node cost about one walk. */
+TEST(ancestor_lookups_cost_one_walk)
+{
+	size_t n;
+	u8 *fdt = load_dtb("bcm2711-rpi-4-b.dtb", &n);
+	unsigned long one, t0;
+	char path[128];
+	u64 a, s;
+	int last;
+
+	CHECK(fdt);
+	one = walk_tokens(fdt);
+	last = last_node(fdt);
+	t0 = fdt_tokens_read;
+	fdt_reg(fdt, last, 0, &a, &s);
+	CHECK(fdt_tokens_read - t0 <= one + 64);
+	t0 = fdt_tokens_read;
+	CHECK_EQ(fdt_node_path(fdt, last, path, sizeof(path)), 0);
+	CHECK(fdt_tokens_read - t0 <= one + 64);
 	free(fdt);
 }
