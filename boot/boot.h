@@ -9,7 +9,8 @@
 extern struct board board;
 
 /* Called from head.S. */
-__noreturn void boot_primary(void *dtb, unsigned long entered_el);
+__noreturn void boot_primary(void *dtb, unsigned long entered_el,
+			     u64 entry_count);
 __noreturn void boot_wrong_el(void *dtb, unsigned long el);
 __noreturn void secondary_main(unsigned long cpu);
 

@@ -27,10 +27,12 @@ ENDFUNC(_start)
 
 	.text
 /*
- * x19 = DTB, x20 = exception level we were entered at; both survive
- * into boot_primary()/boot_wrong_el().
+ * x19 = DTB, x20 = exception level we were entered at, x21 = the counter
+ * at our first instruction (boot time is measured from there); all three
+ * survive into boot_primary()/boot_wrong_el().
  */
 FUNC(primary_entry)
+	mrs	x21, cntpct_el0
 	mov	x19, x0
 	mrs	x20, CurrentEL
 	lsr	x20, x20, #2
@@ -49,6 +51,7 @@ FUNC(primary_entry)
 	mrs	x2, CurrentEL
 	cmp	x2, #(2 << 2)
 	b.ne	boot_wrong_el		/* EL1: report and stop, in C */
+	mov	x2, x21
 	bl	boot_primary		/* does not return */
 	b	.
 ENDFUNC(primary_entry)

@@ -224,7 +224,7 @@ static __noreturn void finish(bool verdict)
 	arch_halt();
 }
 
-void boot_primary(void *dtb, unsigned long entered_el)
+void boot_primary(void *dtb, unsigned long entered_el, u64 entry_count)
 {
 	bool ok = true;
 	unsigned int online;
@@ -260,10 +260,11 @@ void boot_primary(void *dtb, unsigned long entered_el)
 	if (bootargs_has(board.bootargs, "hv.selftest=fault"))
 		selftest_fault();
 #endif
-	/* The counter starts at 0 when the machine does (QEMU; real boards
-	 * count from power-on), so this is machine start to banner. */
-	printf("hv: banner at %llu us of machine time\n",
-	       (unsigned long long)(timer_now() * 1000000 / timer_freq()));
+	/* From our first instruction: what runs before it (firmware, QEMU
+	 * start-up) is not ours to count. Under -icount shift=0 1 ns is
+	 * one instruction. */
+	printf("hv: banner %llu ns after entry\n",
+	       (unsigned long long)((timer_now() - entry_count) * 1000000000 / timer_freq()));
 	printf("hv: %llu MiB free for VMs, timer %llu Hz, %s, EL2 map uses %u table pages\n",
 	       (unsigned long long)(page_pool_free_pages(&hyp_pool) >> 8),
 	       (unsigned long long)timer_freq(), gic_name(), hyp_map_tables_used());
