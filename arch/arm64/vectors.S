@@ -67,7 +67,7 @@
 	b	\target
 .endm
 
-.macro unexpected_stub source, type
+.macro unexpected_entry source, type
 vec_unexpected_\source\()_\type:
 	save_frame
 	mov	x0, sp
@@ -103,18 +103,18 @@ vec_irq_el2:
 	bl	exception_irq
 	restore_frame_eret
 
-	unexpected_stub 0, 0
-	unexpected_stub 0, 1
-	unexpected_stub 0, 2
-	unexpected_stub 0, 3
-	unexpected_stub 1, 0
-	unexpected_stub 1, 2
-	unexpected_stub 1, 3
-	unexpected_stub 2, 0
-	unexpected_stub 2, 1
-	unexpected_stub 2, 2
-	unexpected_stub 2, 3
-	unexpected_stub 3, 0
-	unexpected_stub 3, 1
-	unexpected_stub 3, 2
-	unexpected_stub 3, 3
+	unexpected_entry 0, 0
+	unexpected_entry 0, 1
+	unexpected_entry 0, 2
+	unexpected_entry 0, 3
+	unexpected_entry 1, 0
+	unexpected_entry 1, 2
+	unexpected_entry 1, 3
+	unexpected_entry 2, 0
+	unexpected_entry 2, 1
+	unexpected_entry 2, 2
+	unexpected_entry 2, 3
+	unexpected_entry 3, 0
+	unexpected_entry 3, 1
+	unexpected_entry 3, 2
+	unexpected_entry 3, 3
