@@ -29,7 +29,7 @@ if make --no-print-directory O="$out" host-tests-build >"$logs/host-build.log" 2
 		name=$(basename "$bin")
 		"$bin" >"$logs/$name.log" 2>&1
 		rc=$?
-		tally=$(grep -E '^[a-z_]+: [0-9]+ passed, [0-9]+ failed$' "$logs/$name.log" | tail -n 1)
+		tally=$(grep -E '^[a-z0-9_]+: [0-9]+ passed, [0-9]+ failed$' "$logs/$name.log" | tail -n 1)
 		p=$(sed -E 's/.*: ([0-9]+) passed.*/\1/' <<<"$tally")
 		f=$(sed -E 's/.* ([0-9]+) failed$/\1/' <<<"$tally")
 		if [ -z "$tally" ]; then
