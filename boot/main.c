@@ -77,7 +77,7 @@ static void mmu_setup(void *dtb, bool dtb_ok)
 {
 	u64 mair, tcr, ttbr;
 
-	hyp_map_init(cpu_pa_bits());
+	hyp_map_init(cpu_pa_range());
 	map_image();
 	if (dtb_ok)
 		map_or_die((paddr_t)dtb, fdt_totalsize(dtb), HYP_RO, "device tree");

@@ -14,16 +14,13 @@
 #include "lib/string.h"
 
 #define HYP_MAP_TABLES 32
-#define HYP_VA_BITS_MAX 48
 
 static u64 tables[HYP_MAP_TABLES][PT_ENTRIES] __aligned(4096);
 static unsigned int tables_used;    /* tables[0..tables_used) may be non-zero */
 static unsigned int va_bits;
 static unsigned int start_level;
-static unsigned int pa_range;    /* TCR_EL2.PS encoding */
+static unsigned int pa_range;    /* TCR_EL2.PS encoding, at most 48 bits */
 static bool live;                /* set once the MMU runs on these tables */
-
-static const u8 pa_range_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
 
 /* Levels 0..3 resolve VA bits 47:39, 38:30, 29:21, 20:12: the first
  * level needed for @bits of VA. */
@@ -34,14 +31,11 @@ static unsigned int first_level(unsigned int bits)
 	return bits > 30 ? 1 : 2;
 }
 
-void hyp_map_init(unsigned int pa_bits)
+void hyp_map_init(unsigned int cpu_pa_range)
 {
-	va_bits = MIN(pa_bits, HYP_VA_BITS_MAX);
+	pa_range = MIN(cpu_pa_range, (unsigned int)PARANGE_48);
+	va_bits = parange_bits(pa_range);    /* identity map: VA = PA */
 	start_level = first_level(va_bits);
-	pa_range = 0;
-	for (unsigned int i = 0; i < ARRAY_SIZE(pa_range_bits); i++)
-		if (pa_range_bits[i] == pa_bits)
-			pa_range = i;
 	memset(tables, 0, tables_used * sizeof(tables[0]));
 	tables_used = 1;    /* tables[0] is the root */
 }
@@ -57,14 +51,15 @@ static u64 prot_attrs(enum hyp_prot prot)
 {
 	switch (prot) {
 	case HYP_TEXT:
-		return PTE_ATTRINDX(MT_NORMAL) | PTE_SH_INNER | PTE_AP_RO;
+		return PTE_ATTRINDX(MT_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_AP_RO;
 	case HYP_RO:
-		return PTE_ATTRINDX(MT_NORMAL) | PTE_SH_INNER | PTE_AP_RO | PTE_XN;
+		return PTE_ATTRINDX(MT_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_AP_RO |
+		       PTE_XN;
 	case HYP_RW:
-		return PTE_ATTRINDX(MT_NORMAL) | PTE_SH_INNER | PTE_XN;
+		return PTE_ATTRINDX(MT_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_XN;
 	case HYP_DEVICE:
 	default:
-		return PTE_ATTRINDX(MT_DEVICE) | PTE_XN;
+		return PTE_ATTRINDX(MT_DEVICE) | PTE_AF | PTE_XN;
 	}
 }
 

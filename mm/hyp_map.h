@@ -14,8 +14,9 @@ enum hyp_prot {
 	HYP_DEVICE,  /* Device-nGnRE, never executable */
 };
 
-/* Chooses the VA size from @pa_bits and clears the tables. */
-void hyp_map_init(unsigned int pa_bits);
+/* Chooses the VA size from the CPU's PARange encoding (capped at 48
+ * bits) and clears the tables. */
+void hyp_map_init(unsigned int cpu_pa_range);
 /*
  * Identity-maps [pa, pa + size) with @prot, rounded out to 4 KiB pages.
  * Mapping a page again with the same attributes is allowed; with other

@@ -13,18 +13,16 @@
 /* A visitor's "done, stop walking" answer; never returned to callers. */
 #define WALK_STOP 1
 
-static const u8 pa_range_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
-#define PA_RANGE_48 5   /* largest output size without FEAT_LPA2 */
 
 /* ------------------------------------------------------------ geometry */
 
 int stage2_vtcr(unsigned int ipa_bits, unsigned int pa_range, u64 *vtcr,
 		unsigned int *start_level, unsigned int *nroot)
 {
-	unsigned int ps = MIN(pa_range, (unsigned int)PA_RANGE_48);
+	unsigned int ps = MIN(pa_range, (unsigned int)PARANGE_48);
 	unsigned int level, table_bits;
 
-	if (ipa_bits < 32 || ipa_bits > 48 || ipa_bits > pa_range_bits[ps])
+	if (ipa_bits < 32 || ipa_bits > 48 || ipa_bits > parange_bits(ps))
 		return -ERANGE;
 	/*
 	 * One table at level L resolves 12 + 9 * (4 - L) bits of IPA; up to
@@ -32,7 +30,7 @@ int stage2_vtcr(unsigned int ipa_bits, unsigned int pa_range, u64 *vtcr,
 	 * saves a level: level 2 up to 34 bits, level 1 up to 43, else 0.
 	 */
 	level = ipa_bits <= 34 ? 2 : ipa_bits <= 43 ? 1 : 0;
-	table_bits = S2_PAGE_SHIFT + S2_BITS_PER_LEVEL * (4 - level);
+	table_bits = PAGE_SHIFT_4K + PT_BITS_PER_LEVEL * (4 - level);
 	if (start_level)
 		*start_level = level;
 	if (nroot)
@@ -48,7 +46,7 @@ static u64 output_limit(const struct stage2 *s2)
 {
 	unsigned int ps = (s2->vtcr >> VTCR_PS_SHIFT) & 7;
 
-	return 1ULL << pa_range_bits[ps];
+	return 1ULL << parange_bits(ps);
 }
 
 /* [ipa, ipa + size) is non-empty, page aligned and inside the IPA space. */
@@ -158,7 +156,7 @@ static u64 sw_attrs(u64 pte)
 {
 	u64 hw = S2_AF | ((pte & S2_DBM) ? S2AP_W : 0);
 
-	return s2_pte_attrs(pte) & ~hw;
+	return pte_leaf_attrs(pte) & ~hw;
 }
 
 /* ----------------------------------------------------------- table pages */
@@ -241,7 +239,7 @@ static u64 break_before_make(struct stage2 *s2, u64 *ptep, u64 ipa,
 	/* The invalid entry reaches every table walker before the TLBI
 	 * below, so no walk that starts after the TLBI can re-cache @old. */
 	ops->barrier(STAGE2_DSB_ISHST);
-	if (s2_pte_is_table(old, level))
+	if (pte_is_table(old, level))
 		/* A table's subtree may sit in TLBs as leaf and walk-cache
 		 * entries for any IPA below it: one by-IPA TLBI misses them. */
 		ops->tlbi_vmid(s2);
@@ -292,7 +290,7 @@ static int walk_entry(const struct walker *w, u64 *ptep, u64 ipa,
 	u64 pte = pte_read(ptep);
 	int ret;
 
-	if (s2_pte_is_table(pte, level)) {
+	if (pte_is_table(pte, level)) {
 		if (w->flags & STAGE2_WALK_TABLE_PRE) {
 			ret = visit(w, STAGE2_WALK_TABLE_PRE, ptep, ipa, level,
 				    start, end);
@@ -306,9 +304,9 @@ static int walk_entry(const struct walker *w, u64 *ptep, u64 ipa,
 			return ret;
 		pte = pte_read(ptep);   /* the visitor may have made a table */
 	}
-	if (!s2_pte_is_table(pte, level))
+	if (!pte_is_table(pte, level))
 		return 0;
-	ret = walk_table(w, table_va(w->s2, s2_pte_addr(pte)), S2_ENTRIES, ipa,
+	ret = walk_table(w, table_va(w->s2, pte_addr(pte)), PT_ENTRIES, ipa,
 			 level + 1, start, end);
 	if (ret || !(w->flags & STAGE2_WALK_TABLE_POST))
 		return ret;
@@ -318,7 +316,7 @@ static int walk_entry(const struct walker *w, u64 *ptep, u64 ipa,
 static int walk_table(const struct walker *w, u64 *table, u64 nentries,
 		      u64 table_ipa, unsigned int level, u64 start, u64 end)
 {
-	u64 size = s2_level_size(level);
+	u64 size = pt_level_size(level);
 
 	for (u64 i = (start - table_ipa) / size; i < nentries; i++) {
 		u64 ipa = table_ipa + i * size;
@@ -340,7 +338,7 @@ static int walk_locked(struct stage2 *s2, u64 start, u64 end,
 {
 	const struct walker w = { .s2 = s2, .fn = fn, .arg = arg, .flags = flags };
 
-	return walk_table(&w, table_va(s2, s2->root), (u64)s2->nroot * S2_ENTRIES,
+	return walk_table(&w, table_va(s2, s2->root), (u64)s2->nroot * PT_ENTRIES,
 			  0, s2->start_level, start, end);
 }
 
@@ -364,7 +362,7 @@ int stage2_walk(struct stage2 *s2, u64 ipa, u64 size,
 static u64 split_need(unsigned int level, u64 start, u64 end)
 {
 	unsigned int child = level + 1;
-	u64 csize = s2_level_size(child), n = 1;
+	u64 csize = pt_level_size(child), n = 1;
 
 	if (child == 3)
 		return 1;
@@ -383,12 +381,12 @@ static u64 make_split_table(struct stage2 *s2, u64 old, unsigned int level,
 {
 	paddr_t table = *(paddr_t *)arg;
 	u64 *t = table_va(s2, table);
-	u64 csize = s2_level_size(level + 1);
+	u64 csize = pt_level_size(level + 1);
 
-	for (unsigned int i = 0; i < S2_ENTRIES; i++)
-		t[i] = s2_pte_make_leaf(s2_pte_addr(old) + i * csize,
-					s2_pte_attrs(old), level + 1);
-	return s2_pte_make_table(table);
+	for (unsigned int i = 0; i < PT_ENTRIES; i++)
+		t[i] = pte_make_leaf(pte_addr(old) + i * csize,
+					pte_leaf_attrs(old), level + 1);
+	return pte_make_table(table);
 }
 
 /* Replaces the block @v points at by a table of next-level leaves. */
@@ -414,7 +412,7 @@ struct map_ctx {
 static bool leaf_fits(unsigned int level, u64 ipa, u64 start, u64 end,
 		      u64 delta)
 {
-	u64 size = s2_level_size(level);
+	u64 size = pt_level_size(level);
 
 	if (level == 3)
 		return true;
@@ -426,7 +424,7 @@ static bool leaf_fits(unsigned int level, u64 ipa, u64 start, u64 end,
 static u64 map_need(unsigned int level, u64 start, u64 end, u64 delta)
 {
 	unsigned int child = level + 1;
-	u64 csize = s2_level_size(child), n = 1;
+	u64 csize = pt_level_size(child), n = 1;
 
 	for (u64 ipa = ALIGN_DOWN(start, csize); ipa < end; ipa += csize) {
 		u64 s = MAX(start, ipa), e = MIN(end, ipa + csize);
@@ -441,10 +439,10 @@ static int map_visit(struct stage2_visit *v)
 {
 	struct map_ctx *m = v->arg;
 
-	if (s2_pte_is_valid(v->old)) {
+	if (pte_is_valid(v->old)) {
 		/* A leaf already there: fine only if it maps [start, end)
 		 * to the same output with the same attributes. */
-		if (s2_pte_addr(v->old) + (v->start - v->ipa) != v->start + m->delta ||
+		if (pte_addr(v->old) + (v->start - v->ipa) != v->start + m->delta ||
 		    sw_attrs(v->old) != sw_attrs(m->attrs))
 			return -EEXIST;
 		return 0;
@@ -454,7 +452,7 @@ static int map_visit(struct stage2_visit *v)
 		 * needs no invalidation. */
 		if (!m->dry)
 			pte_store(v->s2, v->ptep,
-				  s2_pte_make_leaf(v->ipa + m->delta, m->attrs,
+				  pte_make_leaf(v->ipa + m->delta, m->attrs,
 						   v->level));
 		return 0;
 	}
@@ -463,7 +461,7 @@ static int map_visit(struct stage2_visit *v)
 		return 0;
 	}
 	/* Linked empty, filled by the walk that now descends into it. */
-	pte_store(v->s2, v->ptep, s2_pte_make_table(cache_take(v->s2, &m->cache)));
+	pte_store(v->s2, v->ptep, pte_make_table(cache_take(v->s2, &m->cache)));
 	return 0;
 }
 
@@ -518,7 +516,7 @@ struct range_ctx {
  */
 static bool leaf_inside(const struct stage2_visit *v, struct range_ctx *r)
 {
-	if (v->start == v->ipa && v->end == v->ipa + s2_level_size(v->level))
+	if (v->start == v->ipa && v->end == v->ipa + pt_level_size(v->level))
 		return true;
 	if (r->dry)
 		r->need += split_need(v->level, v->start, v->end);
@@ -529,10 +527,10 @@ static bool leaf_inside(const struct stage2_visit *v, struct range_ctx *r)
 
 static bool table_empty(const struct stage2 *s2, u64 table_pte)
 {
-	const u64 *t = table_va(s2, s2_pte_addr(table_pte));
+	const u64 *t = table_va(s2, pte_addr(table_pte));
 
-	for (unsigned int i = 0; i < S2_ENTRIES; i++)
-		if (s2_pte_is_valid(pte_read(&t[i])))
+	for (unsigned int i = 0; i < PT_ENTRIES; i++)
+		if (pte_is_valid(pte_read(&t[i])))
 			return false;
 	return true;
 }
@@ -544,11 +542,11 @@ static int unmap_visit(struct stage2_visit *v)
 	if (v->kind == STAGE2_WALK_TABLE_POST) {
 		if (!r->dry && table_empty(v->s2, v->old)) {
 			break_before_make(v->s2, v->ptep, v->ipa, v->level, NULL, NULL);
-			table_free(v->s2, s2_pte_addr(v->old));
+			table_free(v->s2, pte_addr(v->old));
 		}
 		return 0;
 	}
-	if (!s2_pte_is_valid(v->old) || !leaf_inside(v, r) || r->dry)
+	if (!pte_is_valid(v->old) || !leaf_inside(v, r) || r->dry)
 		return 0;
 	break_before_make(v->s2, v->ptep, v->ipa, v->level, NULL, NULL);
 	return 0;
@@ -593,7 +591,7 @@ static int prot_visit(struct stage2_visit *v)
 	u64 old = v->old, new;
 
 	/* A leaf that already has the permissions needs no split. */
-	if (!s2_pte_is_valid(old) || ((old & ~S2_PERM_MASK) | r->perms) == old ||
+	if (!pte_is_valid(old) || ((old & ~S2_PERM_MASK) | r->perms) == old ||
 	    !leaf_inside(v, r) || r->dry)
 		return 0;
 	/*
@@ -611,7 +609,7 @@ static int prot_visit(struct stage2_visit *v)
 	} while (!pte_cas(v->s2, v->ptep, &old, new));
 
 	if (r->dirty && (old & S2_DBM) && (old & S2AP_W) && !(new & S2AP_W))
-		r->dirty(r->dirty_arg, v->ipa, s2_level_size(v->level));
+		r->dirty(r->dirty_arg, v->ipa, pt_level_size(v->level));
 	/* Any permission taken away (XN is "execute taken away"): a TLB
 	 * may still allow it until invalidated. Upgrades need nothing: a
 	 * stale, stricter entry only causes a spurious fault. */
@@ -663,7 +661,7 @@ static int split_visit(struct stage2_visit *v)
 {
 	struct split_ctx *sc = v->arg;
 
-	if (!s2_pte_is_valid(v->old))
+	if (!pte_is_valid(v->old))
 		return -ENOENT;
 	if (v->level == 3)
 		return -EINVAL;
@@ -702,17 +700,17 @@ struct merge_ctx {
 static bool table_uniform(const struct stage2 *s2, u64 table_pte,
 			  unsigned int level)
 {
-	const u64 *t = table_va(s2, s2_pte_addr(table_pte));
-	u64 first = pte_read(&t[0]), csize = s2_level_size(level + 1);
+	const u64 *t = table_va(s2, pte_addr(table_pte));
+	u64 first = pte_read(&t[0]), csize = pt_level_size(level + 1);
 
-	if (!s2_pte_is_leaf(first, level + 1) ||
-	    !IS_ALIGNED(s2_pte_addr(first), s2_level_size(level)))
+	if (!pte_is_leaf(first, level + 1) ||
+	    !IS_ALIGNED(pte_addr(first), pt_level_size(level)))
 		return false;
-	for (unsigned int i = 1; i < S2_ENTRIES; i++) {
+	for (unsigned int i = 1; i < PT_ENTRIES; i++) {
 		u64 pte = pte_read(&t[i]);
 
-		if (!s2_pte_is_leaf(pte, level + 1) ||
-		    s2_pte_addr(pte) != s2_pte_addr(first) + i * csize ||
+		if (!pte_is_leaf(pte, level + 1) ||
+		    pte_addr(pte) != pte_addr(first) + i * csize ||
 		    sw_attrs(pte) != sw_attrs(first))
 			return false;
 	}
@@ -726,14 +724,14 @@ static bool table_uniform(const struct stage2 *s2, u64 table_pte,
 static u64 make_merged_block(struct stage2 *s2, u64 old, unsigned int level,
 			     void *arg)
 {
-	const u64 *t = table_va(s2, s2_pte_addr(old));
+	const u64 *t = table_va(s2, pte_addr(old));
 	u64 hw = 0;
 
-	for (unsigned int i = 0; i < S2_ENTRIES; i++)
+	for (unsigned int i = 0; i < PT_ENTRIES; i++)
 		hw |= pte_read(&t[i]) & S2_HW_MASK;
 	if (!(t[0] & S2_DBM))
 		hw &= ~S2AP_W;   /* W is then a permission, equal in all */
-	return s2_pte_make_leaf(s2_pte_addr(t[0]), s2_pte_attrs(t[0]) | hw,
+	return pte_make_leaf(pte_addr(t[0]), pte_leaf_attrs(t[0]) | hw,
 				level);
 }
 
@@ -749,7 +747,7 @@ static int merge_visit(struct stage2_visit *v)
 		return -EINVAL;
 	break_before_make(v->s2, v->ptep, v->ipa, v->level, make_merged_block,
 			  NULL);
-	table_free(v->s2, s2_pte_addr(v->old));
+	table_free(v->s2, pte_addr(v->old));
 	return WALK_STOP;
 }
 
@@ -760,12 +758,12 @@ int stage2_merge(struct stage2 *s2, u64 ipa, unsigned int level)
 
 	if (level < 1 || level > 2 || level < s2->start_level)
 		return -EINVAL;
-	ipa = ALIGN_DOWN(ipa, s2_level_size(level));
-	ret = check_range(s2, ipa, s2_level_size(level));
+	ipa = ALIGN_DOWN(ipa, pt_level_size(level));
+	ret = check_range(s2, ipa, pt_level_size(level));
 	if (ret)
 		return ret;
 	spin_lock(&s2->lock);
-	ret = walk_locked(s2, ipa, ipa + s2_level_size(level), merge_visit, &mc,
+	ret = walk_locked(s2, ipa, ipa + pt_level_size(level), merge_visit, &mc,
 			  STAGE2_WALK_LEAF | STAGE2_WALK_TABLE_PRE);
 	if (ret == WALK_STOP) {
 		ret = 0;
@@ -787,7 +785,7 @@ static int translate_visit(struct stage2_visit *v)
 {
 	struct translate_ctx *tc = v->arg;
 
-	if (!s2_pte_is_valid(v->old))
+	if (!pte_is_valid(v->old))
 		return -ENOENT;
 	tc->pte = v->old;
 	tc->level = v->level;
@@ -811,7 +809,7 @@ int stage2_translate(struct stage2 *s2, u64 ipa, paddr_t *pa,
 	if (ret != WALK_STOP)
 		return ret ? ret : -ENOENT;
 	if (pa)
-		*pa = s2_pte_addr(tc.pte) + (ipa - tc.ipa);
+		*pa = pte_addr(tc.pte) + (ipa - tc.ipa);
 	if (prot)
 		*prot = pte_prot(tc.pte);
 	if (level)
@@ -851,7 +849,7 @@ int stage2_init(struct stage2 *s2, struct page_pool *pool,
 
 static int destroy_visit(struct stage2_visit *v)
 {
-	table_free(v->s2, s2_pte_addr(v->old));
+	table_free(v->s2, pte_addr(v->old));
 	return 0;
 }
 

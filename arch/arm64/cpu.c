@@ -8,13 +8,9 @@
 
 struct cpu cpus[CONFIG_MAX_CPUS];
 
-static const u8 parange_bits[] = { 32, 36, 40, 42, 44, 48, 52 };
-
-unsigned int cpu_pa_bits(void)
+unsigned int cpu_pa_range(void)
 {
-	unsigned int r = MMFR0_PARANGE(read_sysreg(id_aa64mmfr0_el1));
-
-	return r < sizeof(parange_bits) ? parange_bits[r] : 48;
+	return MMFR0_PARANGE(read_sysreg(id_aa64mmfr0_el1));
 }
 
 unsigned int cpu_hafdbs(void)

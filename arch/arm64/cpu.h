@@ -32,8 +32,9 @@ static inline u64 cpu_read_mpidr(void)
 	return read_sysreg(mpidr_el1) & MPIDR_AFF_MASK;
 }
 
-/* Physical address bits implemented (ID_AA64MMFR0_EL1.PARange). */
-unsigned int cpu_pa_bits(void);
+/* ID_AA64MMFR0_EL1.PARange: physical address size, as an encoding
+ * (parange_bits() gives the bits). */
+unsigned int cpu_pa_range(void);
 /* ID_AA64MMFR1_EL1.HAFDBS: HAFDBS_NONE, HAFDBS_AF or HAFDBS_AF_DBM. */
 unsigned int cpu_hafdbs(void);
 /* From now on arch_halt() ends QEMU with a failure status through

@@ -59,6 +59,8 @@
 
 /* ID_AA64MMFR0_EL1 / ID_AA64MMFR1_EL1 fields */
 #define MMFR0_PARANGE(v) ((v) & 0xf)
+/* PARange encodings, also the PS field of TCR_EL2 and VTCR_EL2. */
+#define PARANGE_48 5            /* largest size usable without FEAT_LPA2 */
 #define MMFR1_HAFDBS(v) ((v) & 0xf)
 #define HAFDBS_NONE 0
 #define HAFDBS_AF 1
@@ -77,6 +79,14 @@
 #define CNT_CTL_ISTATUS BIT(2)
 
 #ifndef __ASSEMBLY__
+
+/* Address bits of a PARange / PS encoding (reserved values: 48). */
+static inline unsigned int parange_bits(unsigned int enc)
+{
+	static const unsigned char bits[] = { 32, 36, 40, 42, 44, 48, 52 };
+
+	return enc < sizeof(bits) ? bits[enc] : 48;
+}
 
 #define read_sysreg(reg) ({                                              \
 	unsigned long v_;                                                \

@@ -9,6 +9,8 @@
 #include "tests/host/test.h"
 
 #define GiB (1ULL << 30)
+#define PA_36 1    /* PARange encodings */
+#define PA_40 2
 #define MiB (1ULL << 20)
 
 /* The leaf mapping @va: its descriptor and level, or 0 if unmapped. */
@@ -51,7 +53,7 @@ static bool maps(u64 va, unsigned int want_level, u64 want_attrs_mask, u64 want_
 
 TEST(aligned_gigabyte_is_one_block)
 {
-	hyp_map_init(40);
+	hyp_map_init(PA_40);
 	CHECK_EQ(hyp_map_range(GiB, GiB, HYP_RW), 0);
 	CHECK(maps(GiB, 1, ATTR_MASK, RW_ATTRS));
 	CHECK(maps(2 * GiB - 4096, 1, ATTR_MASK, RW_ATTRS));
@@ -63,7 +65,7 @@ TEST(unaligned_range_uses_pages_then_blocks_then_pages)
 {
 	u64 base = 0x40000000 + 0x1ff000, end = 0x40000000 + 6 * MiB + 0x3000;
 
-	hyp_map_init(40);
+	hyp_map_init(PA_40);
 	CHECK_EQ(hyp_map_range(base, end - base, HYP_RW), 0);
 	CHECK(maps(base, 3, ATTR_MASK, RW_ATTRS));            /* head page */
 	CHECK(maps(0x40200000, 2, ATTR_MASK, RW_ATTRS));      /* 2 MiB blocks */
@@ -76,7 +78,7 @@ TEST(unaligned_range_uses_pages_then_blocks_then_pages)
 
 TEST(protections_are_write_xor_execute)
 {
-	hyp_map_init(40);
+	hyp_map_init(PA_40);
 	CHECK_EQ(hyp_map_range(0x40000000, 0x3000, HYP_TEXT), 0);
 	CHECK_EQ(hyp_map_range(0x40003000, 0x1000, HYP_RO), 0);
 	CHECK_EQ(hyp_map_range(0x09000000, 0x1000, HYP_DEVICE), 0);
@@ -87,7 +89,7 @@ TEST(protections_are_write_xor_execute)
 
 TEST(remapping_the_same_way_is_allowed_another_way_is_not)
 {
-	hyp_map_init(40);
+	hyp_map_init(PA_40);
 	CHECK_EQ(hyp_map_range(0x09000000, 0x1000, HYP_DEVICE), 0);
 	CHECK_EQ(hyp_map_range(0x09000000, 0x1000, HYP_DEVICE), 0);
 	CHECK_EQ(hyp_map_range(0x09000000, 0x1000, HYP_RW), -EEXIST);
@@ -100,7 +102,7 @@ TEST(running_out_of_table_pages_is_enomem)
 {
 	int r = 0;
 
-	hyp_map_init(40);
+	hyp_map_init(PA_40);
 	/* Each page in its own 1 GiB region needs two new tables. */
 	for (u64 i = 0; i < 64 && r == 0; i++)
 		r = hyp_map_range(i * GiB + 0x1000, 0x1000, HYP_RW);
@@ -109,16 +111,16 @@ TEST(running_out_of_table_pages_is_enomem)
 
 TEST(addresses_beyond_the_va_size_are_refused)
 {
-	hyp_map_init(36);
+	hyp_map_init(PA_36);
 	CHECK_EQ(hyp_map_range((1ULL << 36) - 0x1000, 0x2000, HYP_RW), -ERANGE);
 	CHECK_EQ(hyp_map_range((1ULL << 36) - 0x1000, 0x1000, HYP_RW), 0);
 }
 
 TEST(init_forgets_earlier_mappings)
 {
-	hyp_map_init(40);
+	hyp_map_init(PA_40);
 	CHECK_EQ(hyp_map_range(0x09000000, 0x1000, HYP_DEVICE), 0);
-	hyp_map_init(40);
+	hyp_map_init(PA_40);
 	CHECK(!walk(0x09000000, &(unsigned int){ 0 }));
 	CHECK_EQ(hyp_map_tables_used(), 1);
 }
@@ -127,11 +129,21 @@ TEST(tcr_encodes_the_va_and_pa_sizes)
 {
 	u64 mair, tcr, ttbr;
 
-	hyp_map_init(40);
+	hyp_map_init(PA_40);
 	hyp_map_regs(&mair, &tcr, &ttbr);
 	CHECK_EQ(tcr & 0x3f, 64 - 40);           /* T0SZ */
 	CHECK_EQ((tcr >> 16) & 7, 2);            /* PS: 40 bits */
 	CHECK_EQ((tcr >> 14) & 3, 0);            /* TG0: 4 KiB */
 	CHECK_EQ(mair & 0xff, MAIR_DEVICE_nGnRE);
 	CHECK_EQ((mair >> 8) & 0xff, MAIR_NORMAL_WB);
+}
+
+TEST(a_52_bit_cpu_gets_a_48_bit_map)
+{
+	u64 mair, tcr, ttbr;
+
+	hyp_map_init(6);                         /* PARange 0b0110: 52 bits */
+	hyp_map_regs(&mair, &tcr, &ttbr);
+	CHECK_EQ(tcr & 0x3f, 64 - 48);
+	CHECK_EQ((tcr >> 16) & 7, PARANGE_48);
 }

@@ -153,11 +153,11 @@ static u64 reached;
 static const char *check_table(paddr_t pa, u64 nentries, unsigned int level,
 			       bool root)
 {
-	u64 size = s2_level_size(level);
+	u64 size = pt_level_size(level);
 	const u64 *t;
 	bool any = false;
 
-	for (u64 k = 0; k < nentries / S2_ENTRIES; k++) {
+	for (u64 k = 0; k < nentries / PT_ENTRIES; k++) {
 		paddr_t page = pa + k * PAGE_SIZE;
 
 		if (page < MEM_BASE || page >= MEM_BASE + MEM_SIZE)
@@ -174,11 +174,11 @@ static const char *check_table(paddr_t pa, u64 nentries, unsigned int level,
 
 		if (!pte)
 			continue;
-		if (!s2_pte_is_valid(pte))
+		if (!pte_is_valid(pte))
 			return "non-zero invalid entry";
 		any = true;
-		if (s2_pte_is_table(pte, level)) {
-			const char *err = check_table(s2_pte_addr(pte), S2_ENTRIES, level + 1,
+		if (pte_is_table(pte, level)) {
+			const char *err = check_table(pte_addr(pte), PT_ENTRIES, level + 1,
 					  false);
 			if (err)
 				return err;
@@ -186,7 +186,7 @@ static const char *check_table(paddr_t pa, u64 nentries, unsigned int level,
 		}
 		if (level == 0)
 			return "leaf at level 0";
-		if (!IS_ALIGNED(s2_pte_addr(pte), size))
+		if (!IS_ALIGNED(pte_addr(pte), size))
 			return "leaf output not aligned to its size";
 		if (!(pte & S2_AF))
 			return "leaf without AF";
@@ -205,7 +205,7 @@ static const char *invariants(void)
 	reached = 0;
 	if (!IS_ALIGNED(s2.root, s2.nroot * PAGE_SIZE))
 		return "root not aligned to its concatenated size";
-	err = check_table(s2.root, (u64)s2.nroot * S2_ENTRIES, s2.start_level,
+	err = check_table(s2.root, (u64)s2.nroot * PT_ENTRIES, s2.start_level,
 			  true);
 	if (err)
 		return err;
@@ -223,17 +223,17 @@ static u64 *find_entry(u64 ipa, unsigned int level)
 {
 	u64 *t = fake_phys_to_virt(s2.root);
 	unsigned int l = s2.start_level;
-	u64 idx = ipa / s2_level_size(l);
+	u64 idx = ipa / pt_level_size(l);
 
 	for (;; l++) {
 		u64 *ptep = &t[idx];
 
 		if (l == level)
 			return ptep;
-		if (!s2_pte_is_table(*ptep, l))
+		if (!pte_is_table(*ptep, l))
 			return NULL;
-		t = fake_phys_to_virt(s2_pte_addr(*ptep));
-		idx = s2_index(ipa, l + 1);
+		t = fake_phys_to_virt(pte_addr(*ptep));
+		idx = pt_index(ipa, l + 1);
 	}
 }
 
@@ -251,8 +251,8 @@ static void snap_table(struct snapshot *s, paddr_t pa, u64 nentries,
 	for (u64 i = 0; i < nentries; i++) {
 		if (s->n < ARRAY_SIZE(s->v))
 			s->v[s->n++] = t[i];
-		if (s2_pte_is_table(t[i], level))
-			snap_table(s, s2_pte_addr(t[i]), S2_ENTRIES, level + 1);
+		if (pte_is_table(t[i], level))
+			snap_table(s, pte_addr(t[i]), PT_ENTRIES, level + 1);
 	}
 }
 
@@ -261,7 +261,7 @@ static struct snapshot saved, now;
 static void take_snapshot(struct snapshot *s)
 {
 	s->n = 0;
-	snap_table(s, s2.root, (u64)s2.nroot * S2_ENTRIES, s2.start_level);
+	snap_table(s, s2.root, (u64)s2.nroot * PT_ENTRIES, s2.start_level);
 }
 
 /* Whether the tables still equal the last take_snapshot(&saved). */
@@ -627,7 +627,7 @@ TEST(split_2m_block_keeps_attributes_in_all_512_pages)
 
 		CHECK(maps(0x40200000 + i * PAGE_SIZE, OUT + 2 * MiB + i * PAGE_SIZE,
 			   prot, 3));
-		CHECK_EQ(s2_pte_attrs(pte), s2_pte_attrs(block));
+		CHECK_EQ(pte_leaf_attrs(pte), pte_leaf_attrs(block));
 	}
 	CHECK_STREQ(invariants(), "ok");
 }
@@ -659,7 +659,7 @@ TEST(split_is_break_before_make_in_order)
 	CHECK(events[i].kind == EV_BARRIER && events[i].a == STAGE2_DSB_ISH);
 	i++;
 	CHECK(events[i].kind == EV_WRITE && events[i].a == entry_pa &&
-	      s2_pte_is_table(events[i].b, 2) && events[i].b == *ptep);
+	      pte_is_table(events[i].b, 2) && events[i].b == *ptep);
 }
 
 TEST(split_1g_block_gives_2m_blocks)
@@ -701,8 +701,8 @@ TEST(merge_back_to_block_frees_the_table)
 	CHECK(events[1].kind == EV_BARRIER && events[1].a == STAGE2_DSB_ISHST);
 	CHECK(events[2].kind == EV_TLBI_VMID);
 	CHECK(events[3].kind == EV_BARRIER && events[3].a == STAGE2_DSB_ISH);
-	CHECK(events[4].kind == EV_WRITE && !s2_pte_is_table(events[4].b, 2) &&
-	      s2_pte_is_valid(events[4].b));
+	CHECK(events[4].kind == EV_WRITE && !pte_is_table(events[4].b, 2) &&
+	      pte_is_valid(events[4].b));
 	CHECK_STREQ(invariants(), "ok");
 }
 
@@ -771,7 +771,7 @@ static int count_visit(struct stage2_visit *v)
 {
 	struct count_ctx *c = v->arg;
 
-	if (v->kind == STAGE2_WALK_LEAF && s2_pte_is_valid(v->old))
+	if (v->kind == STAGE2_WALK_LEAF && pte_is_valid(v->old))
 		c->leaves++;
 	if (v->kind == STAGE2_WALK_TABLE_PRE)
 		c->pre++;
@@ -830,7 +830,7 @@ static int dump_visit(struct stage2_visit *v)
 {
 	unsigned int prot = 0;
 
-	if (!s2_pte_is_valid(v->old))
+	if (!pte_is_valid(v->old))
 		return 0;
 	prot |= (v->old & S2AP_R) ? STAGE2_PROT_R : 0;
 	prot |= (v->old & S2AP_W) ? STAGE2_PROT_W : 0;
@@ -842,7 +842,7 @@ static int dump_visit(struct stage2_visit *v)
 		struct model_page *p = &seen_pages[(ipa - WIN_BASE) / PAGE_SIZE];
 
 		p->mapped = true;
-		p->pa = s2_pte_addr(v->old) + (ipa - v->ipa);
+		p->pa = pte_addr(v->old) + (ipa - v->ipa);
 		p->prot = prot;
 	}
 	return 0;
@@ -903,7 +903,7 @@ static int model_merge(u64 first)
 {
 	u64 *entry = find_entry(WIN_BASE + first * PAGE_SIZE, 2);
 
-	if (!entry || !s2_pte_is_table(*entry, 2))
+	if (!entry || !pte_is_table(*entry, 2))
 		return -ENOENT;
 	for (u64 i = first; i < first + 512; i++)
 		if (!model[i].mapped || model[i].prot != model[first].prot ||
