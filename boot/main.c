@@ -124,6 +124,13 @@ static bool bootargs_has(const char *args, const char *word)
 	return false;
 }
 
+/* "hv.exit=semihosting": QEMU (-semihosting) waits for our verdict as
+ * its exit status. */
+static bool asks_for_verdict(const char *args)
+{
+	return bootargs_has(args, "hv.exit=semihosting");
+}
+
 /* /chosen bootargs read straight from the DTB, for when the board as a
  * whole could not be parsed. NULL if there are none. */
 static const char *raw_bootargs(void *dtb)
@@ -137,8 +144,8 @@ static const char *raw_bootargs(void *dtb)
  * usable DTB there is no other console to say it on. */
 static __noreturn void early_fatal(void *dtb, bool dtb_ok, const char *why)
 {
-	if (dtb_ok && bootargs_has(raw_bootargs(dtb), "hv.exit=semihosting"))
-		cpu_halt_via_semihosting();
+	if (dtb_ok && asks_for_verdict(raw_bootargs(dtb)))
+		semihost_enable_exit();
 	map_or_die(CONFIG_EARLY_UART_BASE, 4096, HYP_DEVICE, "early UART");
 	pl011_init(CONFIG_EARLY_UART_BASE);
 	console_set_sink(pl011_putc);
@@ -214,7 +221,7 @@ static void print_banner(const struct board *b, unsigned int online)
 /* Nothing runs on the hypervisor yet: report and stop the machine. */
 static __noreturn void finish(bool verdict)
 {
-	if (bootargs_has(board.bootargs, "hv.exit=semihosting")) {
+	if (semihost_exit_enabled()) {
 		printf("hv: verdict: %s\n", verdict ? "PASS" : "FAIL");
 		semihost_exit(verdict ? 0 : 1);
 	}
@@ -232,8 +239,8 @@ void boot_primary(void *dtb, unsigned long entered_el, u64 entry_count)
 	cpus[0].mpidr = cpu_read_mpidr();
 	cpu_set_current(&cpus[0]);
 	board_setup(dtb);
-	if (bootargs_has(board.bootargs, "hv.exit=semihosting"))
-		cpu_halt_via_semihosting();
+	if (asks_for_verdict(board.bootargs))
+		semihost_enable_exit();
 	printf("\nhv: booting at EL2%s; image 0x%llx-0x%llx, DTB 0x%llx\n",
 	       entered_el == 3 ? " (entered at EL3)" : "",
 	       (unsigned long long)(paddr_t)_start, (unsigned long long)(paddr_t)_end,
@@ -290,7 +297,7 @@ void boot_wrong_el(void *dtb, unsigned long el)
 	printf("\nhv: entered at EL%lu, but the hypervisor needs EL2.\n"
 	       "hv: boot it with QEMU -M virt,virtualization=on, from U-Boot "
 	       "at EL2, or from the Pi firmware (arm_64bit=1).\n", el);
-	if (r == 0 && bootargs_has(board.bootargs, "hv.exit=semihosting"))
+	if (r == 0 && asks_for_verdict(board.bootargs))
 		semihost_exit(EXIT_WRONG_EL);
 	arch_halt();
 }

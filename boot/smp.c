@@ -72,9 +72,9 @@ static bool start_cpu(const struct board_cpu *bc, unsigned int idx)
 	a->cpu_index = idx;
 	hyp_map_regs(&a->mair, &a->tcr, &a->ttbr);
 	a->sctlr = read_sysreg(sctlr_el2);
-	/* The new CPU reads the mailbox and cpus[] with its MMU off. */
+	/* The new CPU reads the mailbox with its MMU (and caches) off; it
+	 * reads cpus[] only once its MMU is on, coherently. */
 	dcache_clean_inval_poc(a, sizeof(*a));
-	dcache_clean_inval_poc(&cpus[idx], sizeof(cpus[idx]));
 	if (release_cpu(bc, idx))
 		return false;
 	if (!wait_online(idx)) {

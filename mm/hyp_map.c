@@ -20,7 +20,6 @@ static unsigned int tables_used;    /* tables[0..tables_used) may be non-zero */
 static unsigned int va_bits;
 static unsigned int start_level;
 static unsigned int pa_range;    /* TCR_EL2.PS encoding, at most 48 bits */
-static bool live;                /* set once the MMU runs on these tables */
 
 /* Levels 0..3 resolve VA bits 47:39, 38:30, 29:21, 20:12: the first
  * level needed for @bits of VA. */
@@ -133,10 +132,10 @@ int hyp_map_range(paddr_t pa, u64 size, enum hyp_prot prot)
 			break;
 		pa += step;
 	}
-	if (live) {
-		dsb(ishst);    /* new entries visible to table walks ... */
-		isb();         /* ... before this CPU uses them */
-	}
+	/* With the MMU on, new entries must reach the table walkers before
+	 * this CPU uses them; with it off (boot) the barriers cost nothing. */
+	dsb(ishst);
+	isb();
 	return ret;
 }
 
@@ -147,7 +146,6 @@ void hyp_map_regs(u64 *mair, u64 *tcr, u64 *ttbr0)
 	       TCR_ORGN0_WBWA | TCR_SH0_INNER | TCR_TG0_4K |
 	       ((u64)pa_range << TCR_PS_SHIFT);
 	*ttbr0 = (u64)tables[0];
-	live = true;
 }
 
 unsigned int hyp_map_tables_used(void)

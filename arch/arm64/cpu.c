@@ -45,18 +45,10 @@ void arch_irq_restore(u64 flags)
 	irq_restore(flags);
 }
 
-/* Set when the command line says QEMU waits for a semihosting verdict. */
-static bool halt_via_semihosting;
-
-void cpu_halt_via_semihosting(void)
-{
-	halt_via_semihosting = true;
-}
-
 void arch_halt(void)
 {
 	irq_disable();
-	if (halt_via_semihosting)
+	if (semihost_exit_enabled())
 		semihost_exit(1);    /* a stop is a failure for a test run */
 	for (;;)
 		wfi();

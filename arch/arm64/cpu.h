@@ -37,9 +37,6 @@ static inline u64 cpu_read_mpidr(void)
 unsigned int cpu_pa_range(void);
 /* ID_AA64MMFR1_EL1.HAFDBS: HAFDBS_NONE, HAFDBS_AF or HAFDBS_AF_DBM. */
 unsigned int cpu_hafdbs(void);
-/* From now on arch_halt() ends QEMU with a failure status through
- * semihosting instead of spinning (test runs only). */
-void cpu_halt_via_semihosting(void);
 /* Number of CPUs that have set their online flag. */
 unsigned int cpus_online(void);
 

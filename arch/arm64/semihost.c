@@ -7,6 +7,21 @@
 #define SYS_EXIT_EXTENDED 0x20
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026
 
+/* Set once by the boot CPU; read by whichever CPU stops the machine. */
+static bool exit_enabled;
+
+void semihost_enable_exit(void)
+{
+	/* Release: pairs with the acquire in semihost_exit_enabled(). */
+	__atomic_store_n(&exit_enabled, true, __ATOMIC_RELEASE);
+}
+
+bool semihost_exit_enabled(void)
+{
+	/* Acquire: pairs with the release in semihost_enable_exit(). */
+	return __atomic_load_n(&exit_enabled, __ATOMIC_ACQUIRE);
+}
+
 void semihost_exit(int status)
 {
 	u64 block[2] = { ADP_STOPPED_APPLICATION_EXIT, (u64)(s64)status };
