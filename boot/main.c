@@ -259,9 +259,7 @@ void boot_primary(void *dtb, unsigned long entered_el, u64 entry_count)
 	if (selftest_init(&board))
 		panic("self-check could not install its interrupt handlers");
 #endif
-	/* Release: pairs with the acquires in cpus_online() and the
-	 * self-check, like each secondary's in secondary_main(). */
-	__atomic_store_n(&cpus[0].online, true, __ATOMIC_RELEASE);
+	cpu_mark_online(&cpus[0]);
 	irq_enable();
 	online = smp_boot_secondaries(&board);
 	print_banner(&board, online);

@@ -20,13 +20,14 @@ static u32 timer_seen[CONFIG_MAX_CPUS];
 
 static void selftest_sgi(u32 intid)
 {
-	/* Release: pairs with the acquire in all_seen(). */
+	/* Release: pairs with the acquire in missing(). */
 	__atomic_fetch_add(&sgi_seen[this_cpu()->index], 1, __ATOMIC_RELEASE);
 }
 
 static void selftest_timer(u32 intid)
 {
 	hyp_timer_disarm();    /* level-triggered: quiet it before EOI */
+	/* Release: pairs with the acquire in missing(). */
 	__atomic_fetch_add(&timer_seen[this_cpu()->index], 1, __ATOMIC_RELEASE);
 }
 
@@ -51,6 +52,13 @@ void selftest_prepare_cpu(void)
 	hyp_timer_arm(timer_ms_to_ticks(SELFTEST_TIMER_MS));
 }
 
+/* CPU @i is online but its counter in @seen is still zero. Acquire:
+ * pairs with the release in the handlers that count. */
+static bool missing(const u32 *seen, unsigned int i)
+{
+	return cpu_is_online(i) && !__atomic_load_n(&seen[i], __ATOMIC_ACQUIRE);
+}
+
 /* True when every online CPU's counter in @seen is non-zero, waiting up
  * to SELFTEST_TIMEOUT_MS; @skip_self leaves CPU 0 out. */
 static bool all_seen(const u32 *seen, bool skip_self)
@@ -61,8 +69,7 @@ static bool all_seen(const u32 *seen, bool skip_self)
 	do {
 		done = true;
 		for (unsigned int i = skip_self ? 1 : 0; i < CONFIG_MAX_CPUS; i++)
-			if (__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE) &&
-			    !__atomic_load_n(&seen[i], __ATOMIC_ACQUIRE))
+			if (missing(seen, i))
 				done = false;
 	} while (!done && timer_now() < deadline);
 	return done;
@@ -71,8 +78,7 @@ static bool all_seen(const u32 *seen, bool skip_self)
 static void report_missing(const char *what, const u32 *seen, bool skip_self)
 {
 	for (unsigned int i = skip_self ? 1 : 0; i < CONFIG_MAX_CPUS; i++)
-		if (__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE) &&
-		    !__atomic_load_n(&seen[i], __ATOMIC_ACQUIRE))
+		if (missing(seen, i))
 			printf("hv: self-check: CPU %u never took the %s\n", i, what);
 }
 
@@ -81,7 +87,7 @@ bool selftest_run(void)
 	bool sgi_ok, timer_ok;
 
 	for (unsigned int i = 1; i < CONFIG_MAX_CPUS; i++)
-		if (__atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE))
+		if (cpu_is_online(i))
 			gic_send_sgi(SELFTEST_SGI, i);
 	sgi_ok = all_seen(sgi_seen, true);
 	timer_ok = all_seen(timer_seen, false);

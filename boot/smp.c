@@ -54,9 +54,7 @@ static bool wait_online(unsigned int idx)
 {
 	u64 deadline = timer_now() + timer_ms_to_ticks(CONFIG_SECONDARY_TIMEOUT_MS);
 
-	/* Acquire: pairs with the release in secondary_main(), so the
-	 * CPU's set-up is visible once we see it online. */
-	while (!__atomic_load_n(&cpus[idx].online, __ATOMIC_ACQUIRE))
+	while (!cpu_is_online(idx))
 		if (timer_now() > deadline)
 			return false;
 	return true;
@@ -112,8 +110,7 @@ void secondary_main(unsigned long idx)
 	cpu_set_current(c);
 	if (gic_init_cpu(c->index) == 0) {
 		selftest_prepare_cpu();
-		/* Release: pairs with the acquire in wait_online(). */
-		__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+		cpu_mark_online(c);
 		irq_enable();
 	}
 	for (;;)

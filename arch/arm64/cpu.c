@@ -23,8 +23,7 @@ unsigned int cpus_online(void)
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; i < CONFIG_MAX_CPUS; i++)
-		/* Acquire: pairs with the release in secondary_main(). */
-		n += __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE);
+		n += cpu_is_online(i);
 	return n;
 }
 

@@ -37,6 +37,21 @@ static inline u64 cpu_read_mpidr(void)
 unsigned int cpu_pa_range(void);
 /* ID_AA64MMFR1_EL1.HAFDBS: HAFDBS_NONE, HAFDBS_AF or HAFDBS_AF_DBM. */
 unsigned int cpu_hafdbs(void);
+/* Called by the CPU itself, once, when it is ready to take interrupts.
+ * Release: pairs with the acquire in cpu_is_online(). */
+static inline void cpu_mark_online(struct cpu *c)
+{
+	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+}
+
+/* True once CPU @i has marked itself online. Acquire: pairs with the
+ * release in cpu_mark_online(), so what the CPU set up before it went
+ * online is visible to the caller. */
+static inline bool cpu_is_online(unsigned int i)
+{
+	return __atomic_load_n(&cpus[i].online, __ATOMIC_ACQUIRE);
+}
+
 /* Number of CPUs that have set their online flag. */
 unsigned int cpus_online(void);
 
