@@ -955,6 +955,25 @@ u32 fdt_totalsize(const void *fdt)
 	return h && be32(h) == FDT_MAGIC ? hdr(h, HDR_TOTALSIZE) : 0;
 }
 
+/* Opens the blob behind a public call and checks that @node starts a
+ * node in it: the common preamble of every per-node call below. */
+static int open_node(const void *fdt, int node, struct blob *b)
+{
+	int r = blob_open(fdt, b);
+
+	return r ? r : node_ok(b, node);
+}
+
+/* open_node(), then a walk from the root that stops at @node, for the
+ * calls that need its ancestors (path, cells, ranges). */
+static int open_walk_to(const void *fdt, int node, struct blob *b,
+			struct fdt_walk *w)
+{
+	int r = open_node(fdt, node, b);
+
+	return r ? r : walk_to(w, b, node);
+}
+
 int fdt_root(const void *fdt)
 {
 	struct blob b;
@@ -966,30 +985,24 @@ int fdt_root(const void *fdt)
 int fdt_first_child(const void *fdt, int node)
 {
 	struct blob b;
-	int r = blob_open(fdt, &b);
+	int r = open_node(fdt, node, &b);
 
-	if (!r)
-		r = node_ok(&b, node);
 	return r ? r : first_child(&b, node);
 }
 
 int fdt_next_sibling(const void *fdt, int node)
 {
 	struct blob b;
-	int r = blob_open(fdt, &b);
+	int r = open_node(fdt, node, &b);
 
-	if (!r)
-		r = node_ok(&b, node);
 	return r ? r : next_sibling(&b, node);
 }
 
 int fdt_parent(const void *fdt, int node)
 {
 	struct blob b;
-	int r = blob_open(fdt, &b);
+	int r = open_node(fdt, node, &b);
 
-	if (!r)
-		r = node_ok(&b, node);
 	return r ? r : parent_of(&b, node);
 }
 
@@ -1010,7 +1023,7 @@ const char *fdt_node_name(const void *fdt, int node)
 {
 	struct blob b;
 
-	if (blob_open(fdt, &b) || node_ok(&b, node))
+	if (open_node(fdt, node, &b))
 		return NULL;
 	return name_of(&b, node);
 }
@@ -1055,22 +1068,16 @@ int fdt_node_path(const void *fdt, int node, char *buf, size_t len)
 	if (!buf || len == 0)
 		return -EINVAL;
 	buf[0] = '\0';
-	r = blob_open(fdt, &b);
-	if (!r)
-		r = node_ok(&b, node);
-	if (!r)
-		r = walk_to(&w, &b, node);
+	r = open_walk_to(fdt, node, &b, &w);
 	return r ? r : walk_path_str(&w, buf, len);
 }
 
 const void *fdt_getprop(const void *fdt, int node, const char *name, int *lenp)
 {
 	struct blob b;
-	int len, r = blob_open(fdt, &b);
+	int len, r = open_node(fdt, node, &b);
 	const void *p = NULL;
 
-	if (!r)
-		r = node_ok(&b, node);
 	if (!r && name)
 		p = getprop_n(&b, node, name, str_len(name), &len);
 	else
@@ -1084,7 +1091,7 @@ const char *fdt_getprop_str(const void *fdt, int node, const char *name)
 {
 	struct blob b;
 
-	if (!name || blob_open(fdt, &b) || node_ok(&b, node))
+	if (!name || open_node(fdt, node, &b))
 		return NULL;
 	return getprop_str(&b, node, name);
 }
@@ -1092,10 +1099,8 @@ const char *fdt_getprop_str(const void *fdt, int node, const char *name)
 int fdt_getprop_u32(const void *fdt, int node, const char *name, u32 *val)
 {
 	struct blob b;
-	int r = blob_open(fdt, &b);
+	int r = open_node(fdt, node, &b);
 
-	if (!r)
-		r = node_ok(&b, node);
 	return r ? r : getprop_u32(&b, node, name, val);
 }
 
@@ -1267,13 +1272,8 @@ int fdt_reg_cells(const void *fdt, int node, u32 *addr_cells, u32 *size_cells)
 	struct blob b;
 	struct fdt_walk w;
 	const struct level *parent;
-	int r = blob_open(fdt, &b);
+	int r = open_walk_to(fdt, node, &b, &w);
 
-	if (!r)
-		r = node_ok(&b, node);
-	if (r)
-		return r;
-	r = walk_to(&w, &b, node);
 	if (r)
 		return r;
 	if (w.open < 2)
@@ -1287,12 +1287,8 @@ int fdt_reg_raw(const void *fdt, int node, unsigned int index, u64 *addr,
 {
 	struct blob b;
 	struct fdt_walk w;
-	int r = blob_open(fdt, &b);
+	int r = open_walk_to(fdt, node, &b, &w);
 
-	if (!r)
-		r = node_ok(&b, node);
-	if (!r)
-		r = walk_to(&w, &b, node);
 	return r ? r : walk_reg_raw(&w, index, addr, size);
 }
 
@@ -1301,12 +1297,8 @@ int fdt_reg(const void *fdt, int node, unsigned int index, u64 *addr,
 {
 	struct blob b;
 	struct fdt_walk w;
-	int r = blob_open(fdt, &b);
+	int r = open_walk_to(fdt, node, &b, &w);
 
-	if (!r)
-		r = node_ok(&b, node);
-	if (!r)
-		r = walk_to(&w, &b, node);
 	return r ? r : walk_reg(&w, index, addr, size);
 }
 
