@@ -50,7 +50,7 @@ static bool set_str(u8 *fdt, const char *path, const char *name, const char *s)
 }
 
 /* The Pi DTB with the firmware's job done: 1 GiB in memory@0. */
-static u8 *load_pi(size_t *n)
+static u8 *load_pi_sized(size_t *n)
 {
 	u8 *fdt = load_dtb("bcm2711-rpi-4-b.dtb", n);
 	int len;
@@ -62,6 +62,31 @@ static u8 *load_pi(size_t *n)
 	}
 	put32(reg + 8, 0x40000000);
 	return fdt;
+}
+
+static u8 *load_pi(void)
+{
+	size_t n;
+
+	return load_pi_sized(&n);
+}
+
+/* A DTB from HV_DTB_DIR, when its size does not matter. */
+static u8 *load(const char *name)
+{
+	size_t n;
+
+	return load_dtb(name, &n);
+}
+
+/* Parses @fdt into the file's `b` and `err`, then frees it: the blob (and
+ * b.bootargs, which points into it) must not be used afterwards. */
+static int parse_and_free(u8 *fdt)
+{
+	int r = board_from_fdt(fdt, &b, err, sizeof(err));
+
+	free(fdt);
+	return r;
 }
 
 /* Knobs of the synthetic board. */
@@ -260,13 +285,11 @@ static int synth_board(int ncpus, int nmem, unsigned int flags)
 
 TEST(virt_gicv3_board)
 {
-	size_t n;
-	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	u8 *fdt = load("virt-gicv3.dtb");
 	int r;
 
 	CHECK(fdt);
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_STREQ(err, "");
 	CHECK_EQ(r, 0);
 	CHECK_STREQ(b.model, "linux,dummy-virt");
@@ -301,13 +324,11 @@ TEST(virt_gicv3_board)
 
 TEST(virt_gicv2_board)
 {
-	size_t n;
-	u8 *fdt = load_dtb("virt-gicv2.dtb", &n);
+	u8 *fdt = load("virt-gicv2.dtb");
 	int r;
 
 	CHECK(fdt);
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_STREQ(err, "");
 	CHECK_EQ(r, 0);
 	CHECK_EQ(b.gic.version, GIC_V2);
@@ -329,13 +350,11 @@ TEST(virt_gicv2_board)
 
 TEST(pi_kernel_dtb_has_only_a_zero_size_memory_placeholder)
 {
-	size_t n;
-	u8 *fdt = load_dtb("bcm2711-rpi-4-b.dtb", &n);
+	u8 *fdt = load("bcm2711-rpi-4-b.dtb");
 	int r;
 
 	CHECK(fdt);
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_EQ(r, -ENOENT);
 	CHECK_EQ(b.nmem, 0);
 	CHECK_STREQ(err, "no memory: no `memory` node with a non-empty `reg`");
@@ -343,8 +362,7 @@ TEST(pi_kernel_dtb_has_only_a_zero_size_memory_placeholder)
 
 TEST(pi_board_after_firmware_fills_memory)
 {
-	size_t n;
-	u8 *fdt = load_pi(&n);
+	u8 *fdt = load_pi();
 	int r;
 
 	CHECK(fdt);
@@ -389,14 +407,12 @@ TEST(pi_board_after_firmware_fills_memory)
 
 TEST(pi_stdout_on_serial0_is_the_pl011)
 {
-	size_t n;
-	u8 *fdt = load_pi(&n);
+	u8 *fdt = load_pi();
 	int r;
 
 	CHECK(fdt);
 	CHECK(set_str(fdt, "/chosen", "stdout-path", "serial0:115200n8"));
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_EQ(r, 0);
 	CHECK_EQ(b.uart_base, 0xfe201000);
 	CHECK_EQ(b.uart_size, 0x200);
@@ -406,8 +422,7 @@ TEST(pi_stdout_on_serial0_is_the_pl011)
 
 TEST(stdout_path_to_a_non_pl011_without_any_pl011_is_kept)
 {
-	size_t n;
-	u8 *fdt = load_pi(&n);
+	u8 *fdt = load_pi();
 	int r, pl011;
 
 	CHECK(fdt);
@@ -417,8 +432,7 @@ TEST(stdout_path_to_a_non_pl011_without_any_pl011_is_kept)
 	char *compat = (char *)fdt_getprop(fdt, pl011, "compatible", NULL);
 	CHECK(compat && !strncmp(compat, "arm,pl011", 9));
 	compat[0] = 'x';
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_EQ(r, 0);
 	CHECK_EQ(b.uart_base, 0xfe215040);
 	CHECK(!b.uart_is_pl011);
@@ -427,28 +441,24 @@ TEST(stdout_path_to_a_non_pl011_without_any_pl011_is_kept)
 
 TEST(stdout_path_to_a_missing_alias_is_an_error)
 {
-	size_t n;
-	u8 *fdt = load_pi(&n);
+	u8 *fdt = load_pi();
 	int r;
 
 	CHECK(fdt);
 	CHECK(set_str(fdt, "/chosen", "stdout-path", "serial9:115200n8"));
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_EQ(r, -ENOENT);
 	CHECK_STREQ(err, "/chosen stdout-path \"serial9\": no such alias");
 }
 
 TEST(stdout_path_to_a_missing_node_is_an_error)
 {
-	size_t n;
-	u8 *fdt = load_pi(&n);
+	u8 *fdt = load_pi();
 	int r;
 
 	CHECK(fdt);
 	CHECK(set_str(fdt, "/chosen", "stdout-path", "/soc/nothing:9"));
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_EQ(r, -ENOENT);
 	CHECK_STREQ(err, "/chosen stdout-path \"/soc/nothing\": no such node");
 }
@@ -461,14 +471,12 @@ TEST(stdout_alias_naming_no_node_is_an_error)
 
 TEST(spin_table_cpu_without_release_address_is_an_error)
 {
-	size_t n;
-	u8 *fdt = load_pi(&n);
+	u8 *fdt = load_pi();
 	int r;
 
 	CHECK(fdt);
 	CHECK(rename_prop(fdt, "/cpus/cpu@2", "cpu-release-addr", "reg"));
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_EQ(r, -ENOENT);
 	CHECK_STREQ(err, "/cpus/cpu@2: spin-table without `cpu-release-addr`");
 }
@@ -477,8 +485,7 @@ TEST(spin_table_cpu_without_release_address_is_an_error)
 
 TEST(missing_cpus_node_is_an_error)
 {
-	size_t n;
-	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	u8 *fdt = load("virt-gicv3.dtb");
 	char *name;
 	int r;
 
@@ -486,36 +493,31 @@ TEST(missing_cpus_node_is_an_error)
 	name = (char *)fdt_node_name(fdt, fdt_path_offset(fdt, "/cpus"));
 	CHECK(name);
 	name[3] = 'x';
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_EQ(r, -ENOENT);
 	CHECK_STREQ(err, "/cpus: missing");
 }
 
 TEST(cpu_without_reg_is_an_error)
 {
-	size_t n;
-	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	u8 *fdt = load("virt-gicv3.dtb");
 	int r;
 
 	CHECK(fdt);
 	CHECK(rename_prop(fdt, "/cpus/cpu@1", "reg", "compatible"));
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_EQ(r, -ENOENT);
 	CHECK_STREQ(err, "/cpus/cpu@1: no `reg`");
 }
 
 TEST(missing_gic_is_an_error)
 {
-	size_t n;
-	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	u8 *fdt = load("virt-gicv3.dtb");
 	int r;
 
 	CHECK(fdt);
 	CHECK(set_str(fdt, "/intc@8000000", "compatible", "arm,gic-vX"));
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_EQ(r, -ENOENT);
 	CHECK_STREQ(err, "no interrupt controller compatible with arm,gic-v3 or arm,gic-400");
 }
@@ -534,42 +536,36 @@ TEST(timer_interrupt_that_is_not_a_ppi_is_an_error)
 
 TEST(psci_cpus_without_psci_node_are_an_error)
 {
-	size_t n;
-	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	u8 *fdt = load("virt-gicv3.dtb");
 	int r;
 
 	CHECK(fdt);
 	CHECK(set_str(fdt, "/psci", "compatible", "acme,none"));
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_EQ(r, -ENOENT);
 	CHECK_STREQ(err, "CPU with MPIDR 0x0 uses PSCI but there is no psci node");
 }
 
 TEST(unknown_psci_method_is_an_error)
 {
-	size_t n;
-	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	u8 *fdt = load("virt-gicv3.dtb");
 	int r;
 
 	CHECK(fdt);
 	CHECK(set_str(fdt, "/psci", "method", "sm"));
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_EQ(r, -EINVAL);
 	CHECK_STREQ(err, "/psci: `method` must be \"smc\" or \"hvc\"");
 }
 
 TEST(malformed_blob_is_an_error)
 {
-	size_t n;
-	u8 *fdt = load_dtb("virt-gicv3.dtb", &n);
+	u8 *fdt = load("virt-gicv3.dtb");
 	int r;
 
 	CHECK(fdt);
 	fdt[0] = 0;
-	r = board_from_fdt(fdt, &b, err, sizeof(err));
-	free(fdt);
+	r = parse_and_free(fdt);
 	CHECK_EQ(r, -EINVAL);
 	CHECK_STREQ(err, "device tree header or structure is malformed");
 }
@@ -689,8 +685,7 @@ TEST(no_memory_at_all_is_an_error)
 
 TEST(error_buffer_is_bounded)
 {
-	size_t n;
-	u8 *fdt = load_dtb("bcm2711-rpi-4-b.dtb", &n);
+	u8 *fdt = load("bcm2711-rpi-4-b.dtb");
 	char small[8];
 
 	CHECK(fdt);
@@ -707,7 +702,7 @@ TEST(error_buffer_is_bounded)
 TEST(every_truncation_of_the_pi_dtb_gives_an_error)
 {
 	size_t n;
-	u8 *fdt = load_pi(&n);
+	u8 *fdt = load_pi_sized(&n);
 
 	CHECK(fdt);
 	for (size_t len = FDT_HEADER_SIZE; len < n; len++) {
@@ -728,7 +723,7 @@ TEST(every_truncation_of_the_pi_dtb_gives_an_error)
 TEST(random_byte_corruption_is_survived)
 {
 	size_t n;
-	u8 *fdt = load_pi(&n), *t;
+	u8 *fdt = load_pi_sized(&n), *t;
 	u32 seed = 0x2545f491;
 	bool ok = true;
 
@@ -842,7 +837,7 @@ TEST(board_costs_at_most_two_walks_and_a_bit)
 		free(fdt);
 		CHECK(ok);
 	}
-	fdt = load_pi(&n);
+	fdt = load_pi();
 	CHECK(fdt);
 	ok = board_cost_ok(fdt, 1.25);   /* /chosen comes first: one walk */
 	free(fdt);
