@@ -80,12 +80,13 @@ endif
 
 # ------------------------------------------------------------ the image
 
-objs-y := boot/head.o boot/main.o boot/board.o boot/smp.o boot/selftest.o \
+objs-y := boot/head.o boot/main.o boot/board.o boot/smp.o \
 	arch/arm64/vectors.o arch/arm64/exception.o arch/arm64/cache.o \
 	arch/arm64/cpu.o arch/arm64/esr.o arch/arm64/smccc.o arch/arm64/semihost.o \
 	lib/string.o lib/printf.o lib/fdt.o lib/memrange.o lib/console.o lib/panic.o \
 	mm/page_alloc.o mm/hyp_pool.o mm/hyp_map.o mm/stage2.o \
 	drivers/pl011.o drivers/gic.o drivers/arch_timer.o drivers/psci.o
+objs-$(CONFIG_SELFTEST) += boot/selftest.o
 objs-$(CONFIG_GICV2) += drivers/gicv2.o
 objs-$(CONFIG_GICV3) += drivers/gicv3.o
 

@@ -17,10 +17,18 @@ __noreturn void secondary_main(unsigned long cpu);
 /* boot/smp.c: start every CPU of the board; returns how many run. */
 unsigned int smp_boot_secondaries(const struct board *b);
 
-/* boot/selftest.c */
+/* boot/selftest.c, built with CONFIG_SELFTEST */
+#ifdef CONFIG_SELFTEST
 int selftest_init(const struct board *b);
 void selftest_prepare_cpu(void);
 bool selftest_run(void);
 void selftest_fault(void);
+#else
+/* Built without the self-check: nothing to install, arm or fail. */
+static inline int selftest_init(const struct board *b) { return 0; }
+static inline void selftest_prepare_cpu(void) {}
+static inline bool selftest_run(void) { return true; }
+static inline void selftest_fault(void) {}
+#endif
 
 #endif

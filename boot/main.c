@@ -255,18 +255,14 @@ void boot_primary(void *dtb, unsigned long entered_el, u64 entry_count)
 	psci_init(board.psci);
 	if (gic_init(&board.gic) || gic_init_cpu(0))
 		panic("interrupt controller %s did not initialise", gic_name());
-#ifdef CONFIG_SELFTEST
 	if (selftest_init(&board))
 		panic("self-check could not install its interrupt handlers");
-#endif
 	cpu_mark_online(&cpus[0]);
 	irq_enable();
 	online = smp_boot_secondaries(&board);
 	print_banner(&board, online);
-#ifdef CONFIG_SELFTEST
 	if (bootargs_has(board.bootargs, "hv.selftest=fault"))
 		selftest_fault();
-#endif
 	/* From our first instruction: what runs before it (firmware, QEMU
 	 * start-up) is not ours to count. Under -icount shift=0 1 ns is
 	 * one instruction. */
@@ -277,9 +273,7 @@ void boot_primary(void *dtb, unsigned long entered_el, u64 entry_count)
 	       (unsigned long long)timer_freq(), gic_name(), hyp_map_tables_used());
 	if (online != board.ncpus && online != CONFIG_MAX_CPUS)
 		ok = false;
-#ifdef CONFIG_SELFTEST
 	ok = selftest_run() && ok;
-#endif
 	finish(ok);
 }
 
