@@ -6,7 +6,9 @@
 
 /* Write back and invalidate: a CPU with its caches off then sees memory. */
 void dcache_clean_inval_poc(const void *start, size_t size);
-/* Invalidate, discarding any line (only for memory written with caches off). */
+/* Invalidate, discarding any line: only for memory written with caches
+ * off, and only for a range that starts and ends on a cache-line boundary
+ * (a partial line at either end would lose its neighbours' data). */
 void dcache_inval_poc(const void *start, size_t size);
 
 #endif
