@@ -10,7 +10,6 @@
 #include "boot/boot_args.h"
 
 #define R_AARCH64_RELATIVE 1027
-#define CPTR_EL2_RES1 0x33ff	/* RES1 bits; TFP = 0: no FP/SIMD trap */
 
 	.section .text.head, "ax"
 FUNC(_start)
@@ -104,7 +103,7 @@ FUNC(el2_reset_state)
 	msr	sctlr_el2, x9
 	mov_q	x9, HCR_EL2_HOST
 	msr	hcr_el2, x9
-	mov	x9, #CPTR_EL2_RES1
+	mov_q	x9, (CPTR_EL2_RES1 | CPTR_TZ | CPTR_TSM)	/* TFP = 0: no FP trap */
 	msr	cptr_el2, x9
 	adr_l	x9, vectors
 	msr	vbar_el2, x9

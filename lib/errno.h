@@ -6,6 +6,7 @@
 #define EIO 5      /* device did not respond as it must */
 #define ENOMEM 12  /* out of memory */
 #define EBUSY 16   /* resource in use */
+#define EFAULT 14  /* address outside the memory it must be in */
 #define EEXIST 17  /* already present */
 #define EINVAL 22  /* malformed input */
 #define ENOSPC 28  /* a fixed-size table is full */

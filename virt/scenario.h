@@ -1,6 +1,6 @@
 /*
  * A scenario: the VMs this hypervisor image runs, as written in a
- * configs/*.scenario file. tools/mkscenario checks the file and turns it
+ * configs/<name>.scenario file. tools/mkscenario checks the file and turns it
  * into C data (plus the bundled guest images) linked into the image;
  * virt/vm.c reads it at boot. Everything here is trusted, build-time
  * data: the checks that need the board (memory, CPU count) are made at

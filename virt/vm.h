@@ -13,11 +13,25 @@
 #include "lib/spinlock.h"
 #include "lib/types.h"
 #include "mm/stage2.h"
+#include "virt/guest_map.h"
 #include "virt/scenario.h"
 #include "virt/vgic.h"
 #include "virt/vpl011.h"
 
 struct vm;
+struct vcpu;
+
+#define VM_MAX_MMIO (3 + GUEST_VIRTIO_SLOTS)
+
+/* An emulated device region of a VM's guest physical map. */
+struct mmio_region {
+	u64 base, size;
+	void *dev;
+	/* @offset from @base; 0, or a negative errno: the access cannot be
+	 * emulated and the VM is stopped. */
+	int (*access)(struct vcpu *v, void *dev, u64 offset, unsigned int size,
+		      bool write, u64 *val);
+};
 
 /* Guest general registers as the exit path saves them (arch/arm64/guest.S). */
 struct vcpu_regs {
@@ -29,8 +43,8 @@ struct vcpu_regs {
 /* Why the vCPU last left the guest, with the syndrome of a synchronous exit. */
 struct vcpu_exit {
 	u64 esr;
-	u64 far;
-	u64 hpfar;
+	u64 far;                 /* aborts only */
+	u64 ipa;                 /* aborts only: the guest physical address */
 };
 
 enum vcpu_power {
@@ -48,12 +62,14 @@ struct vcpu {
 	enum vcpu_power power;   /* under vm->lock */
 	u64 entry_pc, entry_ctx; /* CPU_ON arguments, under vm->lock */
 	u32 requests;            /* VCPU_REQ_* bits, atomic */
+	u32 reset_seen;          /* vm->reset_generation when it last reset */
 	struct vgic_cpu vgic;
 };
 
 /* Work a vCPU does before it enters the guest again (vcpu->requests). */
 #define VCPU_REQ_STOP (1u << 0)  /* the VM is stopping: leave for good */
 #define VCPU_REQ_POWER (1u << 1) /* power state changed (CPU_ON/OFF) */
+#define VCPU_REQ_RESET (1u << 2) /* the VM restarts: wait, then reset */
 
 enum vm_state {
 	VM_RUNNING,
@@ -69,15 +85,50 @@ struct vm {
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	struct spinlock lock;    /* power states, VM state (docs/locking.md) */
 	enum vm_state state;
+	bool resetting;          /* SYSTEM_RESET in progress, under lock */
+	u32 reset_arrived;       /* vCPUs at the reset barrier, atomic */
+	u32 reset_generation;    /* bumped (release) when a reset is done */
+	u32 vcpus_running;       /* vCPUs not yet out for good, atomic */
 	struct stage2 s2;
+	unsigned int ipa_range;  /* PARange encoding of the IPA size */
 	paddr_t ram_pa;          /* host physical base of the guest's RAM */
 	u64 ram_size;
 	struct vgic_dist vgic;
 	struct vpl011 uart;
+	unsigned int nr_mmio;
+	struct mmio_region mmio[VM_MAX_MMIO];   /* emulated devices, fixed at creation */
 };
 
 /* Makes @v notice new work (an interrupt, a request) soon: if it runs
  * on another physical CPU, that CPU is interrupted out of the guest. */
 void vcpu_kick(struct vcpu *v);
+
+/* Sets request bits on @v and kicks it (virt/vcpu.c). */
+void vcpu_request(struct vcpu *v, u32 req);
+
+/* Guest register n as an instruction names it: 31 is XZR. */
+static inline u64 vcpu_reg(const struct vcpu *v, unsigned int n)
+{
+	return n < 31 ? v->regs.x[n] : 0;
+}
+
+static inline void vcpu_set_reg(struct vcpu *v, unsigned int n, u64 val)
+{
+	if (n < 31)
+		v->regs.x[n] = val;
+}
+
+/* The vCPU of @vm whose virtual MPIDR affinity is @mpidr, or NULL. */
+struct vcpu *vm_vcpu_by_mpidr(struct vm *vm, u64 mpidr);
+
+/*
+ * Stops @vm for good (SYSTEM_OFF, or a fault the hypervisor cannot
+ * emulate): every vCPU leaves the guest at its next exit. When the last
+ * VM of the scenario has stopped, the hypervisor ends (virt/vm.c).
+ */
+void vm_stop(struct vm *vm, enum vm_state why);
+
+/* Restarts @vm from its images, as at boot (PSCI SYSTEM_RESET). */
+void vm_request_reset(struct vm *vm);
 
 #endif

@@ -34,3 +34,14 @@ FUNC(dcache_inval_poc)
 2:	dsb	sy
 	ret
 ENDFUNC(dcache_inval_poc)
+
+/* Invalidate every instruction cache to the point of unification, on
+ * every CPU in the inner-shareable domain: new guest code is fetched
+ * from memory, not from lines left by what was there before. */
+FUNC(icache_inval_all)
+	dsb	ish			/* the code's stores are complete first */
+	ic	ialluis
+	dsb	ish			/* invalidation complete everywhere */
+	isb
+	ret
+ENDFUNC(icache_inval_all)

@@ -11,4 +11,7 @@ void dcache_clean_inval_poc(const void *start, size_t size);
  * (a partial line at either end would lose its neighbours' data). */
 void dcache_inval_poc(const void *start, size_t size);
 
+/* Invalidate all instruction caches (inner shareable), see cache.S. */
+void icache_inval_all(void);
+
 #endif

@@ -8,7 +8,12 @@
 #include "arch/arm64/sysreg.h"
 #include "lib/types.h"
 
+struct vcpu;
+
 struct cpu {
+	/* First (CPU_VCPU in arch/arm64/guest.h): the vCPU pinned here,
+	 * set once before it first runs; NULL on a CPU without one. */
+	struct vcpu *vcpu;
 	unsigned int index;      /* logical index; 0 is the boot CPU */
 	u64 mpidr;               /* affinity, as in the DTB */
 	bool online;             /* set once by the CPU itself, with release */

@@ -20,12 +20,46 @@
 			BIT(22) | BIT(23) | BIT(28) | BIT(29))
 
 /* HCR_EL2 */
+#define HCR_VM BIT(0)           /* stage-2 translation on */
+#define HCR_SWIO BIT(1)         /* set/way invalidate acts as clean+invalidate */
 #define HCR_FMO BIT(3)          /* physical FIQs to EL2 */
 #define HCR_IMO BIT(4)          /* physical IRQs to EL2 */
 #define HCR_AMO BIT(5)          /* SErrors to EL2 */
+#define HCR_FB BIT(9)           /* EL1 TLB/cache maintenance broadcast */
+#define HCR_BSU_IS (1UL << 10)  /* EL1 barriers at least inner shareable */
+#define HCR_TWI BIT(13)         /* trap WFI */
+#define HCR_TID3 BIT(18)        /* trap reads of the ID registers (group 3) */
+#define HCR_TSC BIT(19)         /* trap SMC */
+#define HCR_TIDCP BIT(20)       /* trap implementation-defined registers */
 #define HCR_RW BIT(31)          /* EL1 is AArch64 */
+#define HCR_TLOR BIT(35)        /* trap LORegion registers */
+#define HCR_APK BIT(40)         /* pointer-authentication keys not trapped */
+#define HCR_API BIT(41)         /* pointer-authentication instructions not trapped */
 /* What EL2 runs with before any VM exists: it takes its own interrupts. */
 #define HCR_EL2_HOST (HCR_RW | HCR_AMO | HCR_IMO | HCR_FMO)
+
+/* CPTR_EL2 (E2H = 0): what the guest may use without a trap */
+#define CPTR_EL2_RES1 (0xffUL | BIT(9) | BIT(13))
+#define CPTR_TZ BIT(8)          /* SVE */
+#define CPTR_TSM BIT(12)        /* SME (RES1 without it) */
+#define CPTR_TTA BIT(20)        /* trace registers */
+#define CPTR_TAM BIT(30)        /* activity monitors */
+
+/* MDCR_EL2 */
+#define MDCR_HPMN_MASK 0x1fUL   /* event counters left to EL1 */
+#define MDCR_TPMCR BIT(5)       /* trap PMCR_EL0 */
+#define MDCR_TPM BIT(6)         /* trap the other PMU registers */
+#define MDCR_TPMS BIT(14)       /* trap statistical profiling */
+
+/* CNTHCTL_EL2 (E2H = 0) */
+#define CNTHCTL_EL1PCTEN BIT(0) /* EL1 reads the physical counter */
+#define CNTHCTL_EL1PCEN BIT(1)  /* EL1 uses the physical timer */
+
+/* VMPIDR_EL2: bit 31 is RES1 */
+#define VMPIDR_RES1 BIT(31)
+
+/* SPSR: EL1h with D, A, I, F masked, as a kernel is entered */
+#define SPSR_EL1H_MASKED 0x3c5
 
 /* SCR_EL3, used only when entered at EL3 */
 #define SCR_NS BIT(0)

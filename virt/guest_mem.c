@@ -1,0 +1,23 @@
+/*
+ * Hypervisor writes into guest RAM (see guest_mem.h). Guest RAM is one
+ * physically contiguous block, mapped at EL2 by the boot identity map.
+ */
+#include "arch/arm64/cache.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "virt/guest_mem.h"
+
+int guest_write(struct vm *vm, u64 ipa, const void *src, u64 len)
+{
+	u64 off = ipa - GUEST_RAM_BASE;
+	void *dst;
+
+	if (ipa < GUEST_RAM_BASE || off > vm->ram_size || len > vm->ram_size - off)
+		return -EFAULT;
+	dst = (void *)(vm->ram_pa + off);
+	memcpy(dst, src, len);
+	/* The guest may run with its MMU and caches off: its accesses then
+	 * go to memory, past any line we just dirtied. */
+	dcache_clean_inval_poc(dst, len);
+	return 0;
+}
