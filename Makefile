@@ -35,6 +35,7 @@ help:
 	@echo "Configure:  make qemu_virt_defconfig | rpi4_defconfig | menuconfig |"
 	@echo "            olddefconfig | savedefconfig"
 	@echo "Build:      make [O=dir] [CROSS_COMPILE=prefix] [V=1]"
+	@echo "            [SCENARIO=configs/<name>.scenario] (the VMs to run; none by default)"
 	@echo "Run:        make run (board of the config), make run-uboot (virt via U-Boot)"
 	@echo "Test:       make test (host unit tests + QEMU scenarios), make demo"
 	@echo "Check:      make lint (cppcheck and clang-tidy, quiet or failing)"
@@ -91,6 +92,59 @@ objs-$(CONFIG_GICV2) += drivers/gicv2.o
 objs-$(CONFIG_GICV3) += drivers/gicv3.o
 
 hv_objs := $(addprefix $(obj)/,$(objs-y))
+
+# The scenario: the VMs the image runs, with their guest images
+# (docs/scenarios.md). SCENARIO=path/to/x.scenario; empty: no VMs.
+# tools/mkscenario turns it into $(obj)/scenario/{scenario.c,images.S}.
+# Its dependency file is made first (make restarts after including it)
+# and names every image, so that make builds those it has rules for,
+# such as $(obj)/guests/<name>.bin, before they are bundled.
+SCENARIO ?=
+scenario_dir := $(obj)/scenario
+mkscenario := $(obj)/tools/mkscenario
+mkscenario_src := $(addprefix $(srctree)/tools/mkscenario/,mkscenario.c \
+	scenario_parse.c scenario_write.c)
+mkscenario_args := -D obj=$(obj) -D srctree=$(srctree) \
+	'$(subst ','\'',$(or $(SCENARIO),-))' $(scenario_dir) $(CONFIG_MAX_CPUS)
+hv_objs += $(scenario_dir)/scenario.o $(scenario_dir)/images.o
+
+$(mkscenario): $(mkscenario_src) $(wildcard $(srctree)/tools/mkscenario/*.h) \
+		$(srctree)/virt/scenario.h $(srctree)/virt/guest_map.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  HOSTCC  tools/mkscenario")
+	$(Q)$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -I$(srctree) $(mkscenario_src) -o $@
+
+# mkscenario's arguments (SCENARIO, CONFIG_MAX_CPUS, ...): the file is
+# rewritten, and so newer than what depends on it, only when they change.
+$(scenario_dir)/mkscenario.args: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)echo '$(subst ','\'',$(mkscenario_args))' | cmp -s - $@ || \
+		echo '$(subst ','\'',$(mkscenario_args))' >$@
+
+# Any error here is also the full run's below, which reports it: quiet.
+$(scenario_dir)/mkscenario.d: $(scenario_dir)/mkscenario.args $(mkscenario) \
+		$(wildcard $(SCENARIO))
+	$(Q)$(mkscenario) -n -M $@ $(mkscenario_args) 2>/dev/null
+
+$(scenario_dir)/scenario.c $(scenario_dir)/images.S &: $(scenario_dir)/mkscenario.args \
+		$(mkscenario) $(wildcard $(SCENARIO))
+	@$(if $(Q),echo "  GEN     scenario/scenario.c images.S ($(or $(SCENARIO),no scenario))")
+	$(Q)$(mkscenario) $(mkscenario_args)
+
+$(scenario_dir)/%.o: $(scenario_dir)/%.c $(AUTOHEADER)
+	@$(if $(Q),echo "  CC      scenario/$*.o")
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(scenario_dir)/%.o: $(scenario_dir)/%.S $(AUTOHEADER)
+	@$(if $(Q),echo "  AS      scenario/$*.o")
+	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
+
+FORCE:
+
+# Only goals that build the image have the configuration (and need this).
+ifdef CONFIG_MAX_CPUS
+-include $(scenario_dir)/mkscenario.d
+endif
 
 ARCH_CFLAGS := -march=armv8-a -mgeneral-regs-only -mstrict-align \
 	-mno-outline-atomics -fpie -fvisibility=hidden -fno-plt
