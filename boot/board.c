@@ -21,6 +21,8 @@
 
 #define PATH_LEN 128
 #define PICK_REGS 4   /* `reg` entries kept for a picked node */
+#define ANC_MAX 8     /* ancestors of the first PL011 kept by the walk */
+#define FIRST_SPI_INTID 32   /* INTIDs below are SGIs and PPIs */
 
 /* Compatible strings the walk looks for, in each group's order of
  * preference. */
@@ -112,6 +114,15 @@ struct ctx {
 	bool cpu_overflow;         /* more than BOARD_MAX_CPUS of them */
 	int cpu_node[BOARD_MAX_CPUS];
 	s8 cpu_reg[BOARD_MAX_CPUS];   /* a negative errno fits */
+	/* Nodes on the walk's current path, by depth (the first ANC_MAX),
+	 * and the ancestors of the first enabled PL011 (root first) copied
+	 * from them as the walk passes it, so that its interrupt parent is
+	 * found with no search. pl011_nanc 0: not kept (none, too deep). */
+	int open[ANC_MAX];
+	unsigned int pl011_nanc;
+	int pl011_anc[ANC_MAX];
+	int uart;                  /* console UART, if a PL011 (parse_uart) */
+	int gic;                   /* the GIC node (parse_gic) */
 };
 
 /* Append @c to the error buffer at *@pos, if room is left. */
@@ -460,6 +471,16 @@ static void take_pick(struct pick *p, const struct pick_spec *spec,
 		p->r[i] = (s8)fdt_visit_reg(v, i, &p->base[i], &p->size[i]);
 }
 
+/* Keep the ancestors of @v, the first enabled PL011 (see ctx). */
+static void note_pl011_ancestors(struct ctx *c, const struct fdt_visit *v)
+{
+	if (v->depth > ANC_MAX)
+		return;
+	for (unsigned int d = 0; d < v->depth; d++)
+		c->pl011_anc[d] = c->open[d];
+	c->pl011_nanc = v->depth;
+}
+
 /* Let @v take every pick still open that it matches (one pass over its
  * `compatible` for all of them). */
 static void note_picks(struct ctx *c, const struct fdt_visit *v)
@@ -470,8 +491,11 @@ static void note_picks(struct ctx *c, const struct fdt_visit *v)
 		const struct pick_spec *spec = &pick_specs[i];
 
 		if ((m & 1) && c->picks[i].node == -ENOENT &&
-		    (spec->any_status || fdt_visit_enabled(v)))
+		    (spec->any_status || fdt_visit_enabled(v))) {
 			take_pick(&c->picks[i], spec, v);
+			if (i == PICK_PL011)
+				note_pl011_ancestors(c, v);
+		}
 	}
 }
 
@@ -501,6 +525,8 @@ static int visit_node(const struct fdt_visit *v, void *arg)
 	struct ctx *c = arg;
 	struct board *b = c->b;
 
+	if (v->depth < ANC_MAX)
+		c->open[v->depth] = v->node;
 	if (v->depth == 1)
 		note_top_level(c, v);
 	sp_visit(c, v);
@@ -531,6 +557,8 @@ static int walk_tree(struct ctx *c)
 	c->mem_err = 0;
 	c->ncpu_nodes = 0;
 	c->cpu_overflow = false;
+	c->pl011_nanc = 0;
+	c->uart = c->gic = -ENOENT;
 	r = fdt_walk(c->fdt, visit_node, c);
 	if (r) {
 		memset(c->b, 0, sizeof(*c->b));   /* as if never started */
@@ -725,6 +753,8 @@ static int parse_uart(struct ctx *c)
 			    path_of(c, node));
 	c->b->uart_size = size;
 	c->b->uart_is_pl011 = fdt_is_compatible(c->fdt, node, "arm,pl011");
+	if (c->b->uart_is_pl011)
+		c->uart = node;
 	return 0;
 }
 
@@ -783,6 +813,7 @@ static int parse_gic(struct ctx *c)
 			    "arm,gic-v3 or arm,gic-400");
 	}
 	node = p->node;
+	c->gic = node;
 	r = gic_reg(c, p, 0, true, &g->dist, &g->dist_size);
 	if (!r)
 		r = gic_reg(c, p, 1, true, &g->redist_or_cpuif,
@@ -798,6 +829,75 @@ static int parse_gic(struct ctx *c)
 		return 0;   /* no maintenance interrupt described */
 	if (len < 12 || gic_intid(irq, &g->maint_intid))
 		return fail(c, -EINVAL, "%s: bad `interrupts`", path_of(c, node));
+	return 0;
+}
+
+/* The phandle in `interrupt-parent` of @node or of its nearest ancestor
+ * that has one: 0, -ENOENT (none has one) or -EINVAL (not one cell). */
+static int interrupt_parent(struct ctx *c, int node, u32 *phandle)
+{
+	bool kept = node == c->picks[PICK_PL011].node && c->pl011_nanc;
+	unsigned int up = 0;   /* ancestors looked at, when kept */
+
+	while (node >= 0) {
+		int r = fdt_getprop_u32(c->fdt, node, "interrupt-parent", phandle);
+
+		if (r != -ENOENT)
+			return r;
+		if (!kept)
+			node = fdt_parent(c->fdt, node);
+		else if (up < c->pl011_nanc)
+			node = c->pl011_anc[c->pl011_nanc - 1 - up++];
+		else
+			node = -ENOENT;
+	}
+	return -ENOENT;
+}
+
+/* True when @phandle names the GIC parse_gic() found. */
+static bool is_gic_phandle(struct ctx *c, u32 phandle)
+{
+	u32 own;
+
+	if (fdt_getprop_u32(c->fdt, c->gic, "phandle", &own) &&
+	    fdt_getprop_u32(c->fdt, c->gic, "linux,phandle", &own))
+		return false;   /* nothing can name it */
+	return own == phandle;
+}
+
+/*
+ * The console UART's interrupt, when it is an SPI of the GIC: its first
+ * `interrupts` entry, with the GIC as interrupt parent. A UART without
+ * `interrupts` or wired to another controller gets 0 (the console takes
+ * no input); one that names the GIC wrongly is an error.
+ */
+static int parse_uart_irq(struct ctx *c)
+{
+	const void *irq;
+	u32 parent, cells = 0;
+	int len, r;
+
+	if (c->uart < 0)
+		return 0;
+	irq = fdt_getprop(c->fdt, c->uart, "interrupts", &len);
+	if (!irq)
+		return 0;
+	r = interrupt_parent(c, c->uart, &parent);
+	if (r == -ENOENT || (!r && !is_gic_phandle(c, parent)))
+		return 0;   /* wired to no controller, or to another one */
+	if (!r)
+		r = fdt_getprop_u32(c->fdt, c->gic, "#interrupt-cells", &cells);
+	if (r)
+		return fail(c, -EINVAL, "%s: bad `interrupt-parent`, or the GIC "
+			    "has no `#interrupt-cells`", path_of(c, c->uart));
+	/* 3 cells, or 4 with GICv3 PPI partitions; the first 3 are read. */
+	if (cells < 3 || cells > 4 || len < (int)cells * 4 ||
+	    gic_intid(irq, &c->b->uart_intid) ||
+	    c->b->uart_intid < FIRST_SPI_INTID) {
+		c->b->uart_intid = 0;
+		return fail(c, -EINVAL, "%s: bad `interrupts` (an SPI of the GIC "
+			    "expected)", path_of(c, c->uart));
+	}
 	return 0;
 }
 
@@ -905,6 +1005,8 @@ int board_from_fdt(const void *fdt, struct board *b, char *err, size_t errlen)
 		r = parse_uart(&c);
 	if (!r)
 		r = parse_gic(&c);
+	if (!r)
+		r = parse_uart_irq(&c);
 	if (!r)
 		r = parse_timer(&c);
 	if (!r)

@@ -58,6 +58,9 @@ struct board {
 	u64 uart_size;
 	bool uart_is_pl011;
 	bool uart_not_stdout;          /* stdout-path named a non-PL011 UART */
+	/* INTID of the console UART's interrupt (an SPI of the GIC below);
+	 * 0 when the DTB gives it none or routes it elsewhere. */
+	u32 uart_intid;
 	struct board_gic gic;
 	struct board_timer timer;
 	enum psci_conduit psci;

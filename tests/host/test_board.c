@@ -105,6 +105,11 @@ enum {
 	 * and stdout-path "/serial". */
 	SYN_EARLY_SERIAL = 1 << 10,
 	SYN_STDOUT_ALIAS_SUBPATH = 1 << 11,  /* stdout-path "bus/uart@2000" */
+	/* uart@2000 interrupts <0 5 4> (SPI 5), uart@1000 <0 6 4>, the GIC
+	 * (phandle 1) the root's interrupt-parent. */
+	SYN_UART_IRQ = 1 << 12,
+	SYN_UART_IRQ_ELSEWHERE = 1 << 13,  /* uart@2000's parent: intc2@3000 */
+	SYN_UART_IRQ_PPI = 1 << 14,        /* uart@2000 interrupts <1 5 4> */
 };
 
 static void synth_aliases(struct fdtw *w)
@@ -148,6 +153,8 @@ static u8 *synth(struct fdtw *w, int ncpus, int nmem, unsigned int flags, size_t
 	w_prop(w, "compatible", compat, sizeof(compat));
 	w_cells(w, "#address-cells", 1, 2);
 	w_cells(w, "#size-cells", 1, 2);
+	if (flags & SYN_UART_IRQ)
+		w_cells(w, "interrupt-parent", 1, 1);
 	if (flags & SYN_EARLY_SERIAL)
 		synth_serial(w, 0x5000);
 	if (!(flags & SYN_ALIASES_LATE))
@@ -232,13 +239,31 @@ static u8 *synth(struct fdtw *w, int ncpus, int nmem, unsigned int flags, size_t
 	w_str(w, "compatible", "arm,pl011");
 	w_str(w, "status", "disabled");
 	w_cells(w, "reg", 2, 0x1000, 0x1000);
+	if (flags & SYN_UART_IRQ)
+		w_cells(w, "interrupts", 3, 0, 6, 4);
 	w_end(w);
 	w_begin(w, "uart@2000");
 	w_str(w, "compatible", "arm,pl011");
 	w_str(w, "status", "okay");
 	w_cells(w, "reg", 2, 0x2000, 0x1000);
+	if (flags & SYN_UART_IRQ)
+		w_cells(w, "interrupts", 3, (flags & SYN_UART_IRQ_PPI) ? 1 : 0, 5, 4);
+	if (flags & SYN_UART_IRQ_ELSEWHERE)
+		w_cells(w, "interrupt-parent", 1, 2);
 	w_end(w);
+	if (flags & SYN_UART_IRQ_ELSEWHERE) {
+		w_begin(w, "intc2@3000");
+		w_cells(w, "reg", 2, 0x3000, 0x100);
+		w_prop(w, "interrupt-controller", NULL, 0);
+		w_cells(w, "#interrupt-cells", 1, 3);
+		w_cells(w, "phandle", 1, 2);
+		w_end(w);
+	}
 	w_begin(w, "gic@100000");
+	if (flags & SYN_UART_IRQ) {
+		w_cells(w, "phandle", 1, 1);
+		w_cells(w, "#interrupt-cells", 1, 3);
+	}
 	if (flags & SYN_GICV3) {
 		w_str(w, "compatible", "arm,gic-v3");
 		w_cells(w, "reg", 4, 0x100000, 0x10000, 0x200000, 0x100000);
@@ -855,4 +880,62 @@ TEST(board_cost_is_linear_in_cpus_and_memory_nodes)
 	free(fdt);
 	free(w);
 	CHECK(ok);
+}
+
+/* ------------------------------------------- console UART interrupt */
+
+TEST(console_uart_interrupt_from_the_real_dtbs)
+{
+	static const char *const names[] = { "virt-gicv3.dtb", "virt-gicv2.dtb" };
+
+	for (size_t i = 0; i < 2; i++) {
+		u8 *fdt = load(names[i]);
+
+		CHECK(fdt);
+		CHECK_EQ(parse_and_free(fdt), 0);
+		CHECK_EQ(b.uart_intid, 33);      /* SPI 1 */
+	}
+	CHECK_EQ(parse_and_free(load_pi()), 0);
+	CHECK_EQ(b.uart_base, 0xfe201000);
+	CHECK_EQ(b.uart_intid, 32 + 121);    /* SPI 121, parent from the root */
+}
+
+TEST(console_uart_interrupt_is_an_spi_of_the_gic)
+{
+	CHECK_EQ(synth_board(2, 1, SYN_UART_IRQ | SYN_GICV3), 0);
+	CHECK_STREQ(err, "");
+	CHECK_EQ(b.uart_base, 0x9002000);
+	CHECK_EQ(b.uart_intid, 37);
+	CHECK_EQ(synth_board(2, 1, SYN_UART_IRQ), 0);   /* GICv2 alike */
+	CHECK_EQ(b.uart_intid, 37);
+}
+
+TEST(console_uart_without_interrupts_has_none)
+{
+	CHECK_EQ(synth_board(2, 1, 0), 0);
+	CHECK_EQ(b.uart_intid, 0);
+}
+
+TEST(console_uart_wired_to_another_controller_has_none)
+{
+	CHECK_EQ(synth_board(2, 1, SYN_UART_IRQ | SYN_UART_IRQ_ELSEWHERE), 0);
+	CHECK_EQ(b.uart_intid, 0);
+}
+
+TEST(console_uart_interrupt_that_is_no_spi_is_refused)
+{
+	CHECK_EQ(synth_board(2, 1, SYN_UART_IRQ | SYN_UART_IRQ_PPI), -EINVAL);
+	CHECK_STREQ(err, "/soc/uart@2000: bad `interrupts` (an SPI of the GIC expected)");
+	CHECK_EQ(b.uart_intid, 0);
+}
+
+/* The interrupt parent of a console that is not the first enabled PL011
+ * (serial@5000 here) is found by walking up from it: the walk kept no
+ * ancestors for it. */
+TEST(console_uart_interrupt_when_stdout_is_not_the_first_pl011)
+{
+	CHECK_EQ(synth_board(2, 1, SYN_UART_IRQ | SYN_EARLY_SERIAL |
+				   SYN_STDOUT_SOC_UART), 0);
+	CHECK_EQ(b.uart_base, 0x9001000);
+	CHECK_EQ(b.uart_intid, 38);
 }
