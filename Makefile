@@ -193,6 +193,7 @@ run-uboot: $(obj)/hypervisor.bin
 # ------------------------------------------------------------------ tests
 
 include $(srctree)/tests/host/Makefile.inc
+include $(srctree)/tests/guests/guests.mk
 
 test: setup
 	$(Q)$(srctree)/tests/run-all.sh $(O)

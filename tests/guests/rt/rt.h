@@ -1,0 +1,79 @@
+/*
+ * Runtime of the bare-metal test guests: what is set up before a guest's
+ * guest_main() runs (console, identity map with caches on, vectors, the
+ * machine read from the DTB, the GIC) and the services a guest calls.
+ * Guests run at EL1 on the platform of virt/guest_map.h.
+ */
+#ifndef TESTS_GUESTS_RT_RT_H
+#define TESTS_GUESTS_RT_RT_H
+
+#define RT_MAX_CPUS 8             /* as VM_MAX_VCPUS */
+#define RT_STACK_SIZE 0x4000      /* per vCPU */
+
+#ifndef __ASSEMBLY__
+#include "arch/arm64/trap_frame.h"
+#include "boot/board.h"
+#include "lib/compiler.h"
+#include "lib/console.h"          /* printf() for guests */
+#include "lib/types.h"
+
+/* Each guest defines these two. guest_main() runs on the boot vCPU with
+ * interrupts masked; returning from it is a PASS. */
+extern const char guest_name[];
+void guest_main(void);
+
+/* The machine as the DTB describes it, read before guest_main(). */
+extern struct board rt_board;
+extern const void *rt_dtb;
+
+/* The loaded image, page-table and stacks included: [start, end). */
+paddr_t rt_image_start(void);
+paddr_t rt_image_end(void);
+
+/* The one verdict line, then PSCI SYSTEM_OFF. A second verdict from
+ * another vCPU is not printed: that vCPU just stops. */
+__noreturn void rt_pass(void);
+__noreturn __printf(1, 2) void rt_fail(const char *fmt, ...);
+
+/* vCPUs: index 0 is the boot vCPU, then the other /cpus in DTB order. */
+unsigned int rt_nr_cpus(void);
+unsigned int rt_cpu_index(void);
+u64 rt_cpu_mpidr(unsigned int cpu);
+
+/* Start vCPU @cpu with PSCI CPU_ON. It initialises its GIC CPU
+ * interface, runs @fn(@cpu) with interrupts masked and calls CPU_OFF when
+ * @fn returns. Returns the PSCI status. */
+typedef void (*rt_cpu_fn)(unsigned int cpu);
+s64 rt_cpu_on(unsigned int cpu, rt_cpu_fn fn);
+
+/*
+ * Bootargs (/chosen/bootargs) are space-separated key=value words.
+ * rt_arg() finds @key: 0 with *@val and *@len set, or -ENOENT. rt_arg_u64()
+ * also parses the value (decimal or 0x hex): -EINVAL if it is not one.
+ */
+int rt_arg(const char *key, const char **val, size_t *len);
+int rt_arg_u64(const char *key, u64 *val);
+
+/* A synchronous exception taken from this guest's own code goes to the
+ * hook first: true means handled (resume at @f->elr), false reports it
+ * as unexpected, which fails the guest. */
+typedef bool (*rt_sync_hook)(struct trap_frame *f);
+void rt_set_sync_hook(rt_sync_hook hook);
+
+/* Handler for a private interrupt (INTID < 32), on every vCPU. @source is
+ * the sending vCPU of an SGI where the GIC says (v2), else -1. An
+ * interrupt without a handler fails the guest. */
+#define RT_NR_PRIVATE_IRQS 32
+typedef void (*rt_irq_fn)(u32 intid, int source);
+void rt_irq_set_handler(u32 intid, rt_irq_fn fn);
+
+/* Called from vectors.S with the saved frame and the VEC_* kind. */
+void rt_exception(struct trap_frame *f, unsigned int kind);
+/* Called from start.S: boot vCPU with the DTB, others with their index. */
+__noreturn void rt_main_primary(const void *dtb);
+__noreturn void rt_main_secondary(unsigned int cpu);
+/* start.S: where CPU_ON starts a vCPU (x0 = its index). */
+void rt_secondary_entry(void);
+#endif
+
+#endif
