@@ -87,6 +87,7 @@ objs-y := boot/head.o boot/main.o boot/board.o boot/smp.o \
 	lib/string.o lib/printf.o lib/fdt.o lib/memrange.o lib/console.o lib/panic.o \
 	mm/page_alloc.o mm/hyp_pool.o mm/hyp_map.o mm/stage2.o \
 	drivers/pl011.o drivers/gic.o drivers/arch_timer.o drivers/psci.o
+objs-y += lib/fdt_write.o virt/guest_dt.o
 objs-$(CONFIG_SELFTEST) += boot/selftest.o
 objs-$(CONFIG_GICV2) += drivers/gicv2.o
 objs-$(CONFIG_GICV3) += drivers/gicv3.o
