@@ -38,13 +38,12 @@ static __noreturn void out_of_memory(void)
 /* @a followed by @b, in a new string. */
 static char *concat(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	char *s = malloc(la + lb + 1);
+	size_t len = strlen(a) + strlen(b) + 1;
+	char *s = malloc(len);
 
 	if (!s)
 		out_of_memory();
-	memcpy(s, a, la);
-	memcpy(s + la, b, lb + 1);
+	snprintf(s, len, "%s%s", a, b);
 	return s;
 }
 

@@ -457,7 +457,7 @@ static int add_device(struct parser *p, struct sc_vm *vm, char *name)
 	char list[128] = "";
 
 	for (unsigned int i = 0; i < sc_nr_devices; i++) {
-		if (strcmp(sc_devices[i].name, name))
+		if (strcmp(sc_devices[i].name, name) != 0)
 			continue;
 		if (vm->cfg.devices & sc_devices[i].bit)
 			return fail(p, vm, "devices: '%s' is listed twice", name);
@@ -548,7 +548,7 @@ static int parse_key(struct parser *p, const char *name, char *value)
 	unsigned int k;
 	int rc;
 
-	for (k = 0; k < SC_NR_KEYS && strcmp(keys[k].name, name); k++)
+	for (k = 0; k < SC_NR_KEYS && strcmp(keys[k].name, name) != 0; k++)
 		;
 	if (!vm)
 		return fail(p, NULL, "'%s = ...' before any [vm NAME] section", name);
@@ -585,7 +585,7 @@ static int parse_section(struct parser *p, char *line)
 	if (*name)
 		*name++ = '\0';
 	name = trim(name);
-	if (strcmp(kind, "vm"))
+	if (strcmp(kind, "vm") != 0)
 		return fail(p, NULL, "unknown section [%s%s%s]: sections are [vm NAME]",
 			    kind, *name ? " " : "", name);
 	if (!*name)
@@ -696,7 +696,7 @@ struct kernel_place {
 static int place_kernel(struct parser *p, struct sc_vm *vm, struct kernel_place *k)
 {
 	static const u8 magic[4] = { 'A', 'R', 'M', 0x64 };
-	u8 hdr[IMAGE_HDR_SIZE];
+	u8 hdr[IMAGE_HDR_SIZE] = { 0 };   /* a shorter file reads as zeroes */
 
 	if (read_image(p, vm, "kernel", &vm->kernel, hdr, sizeof(hdr)))
 		return -1;
