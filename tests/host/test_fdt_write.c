@@ -25,7 +25,7 @@
 
 static u32 hdr(const u8 *fdt, unsigned int field)
 {
-	return get32(fdt + 4 * field);
+	return get32(fdt + (size_t)4 * field);
 }
 
 /* A tree with every kind of property, nesting and shared names. */
