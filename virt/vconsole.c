@@ -167,23 +167,16 @@ static void say_focus(void)
 	    vm->name, vm->id);
 }
 
-/* The VMs that can take input, and the keys. */
+/* The keys, and the VMs that can take input. */
 static void say_help(void)
 {
-	char list[MSG_MAX];
-	size_t n = 0;
-
-	list[0] = '\0';
-	for (unsigned int i = 0; i < SCENARIO_MAX_VMS; i++) {
-		if (!vcons[i].vm || n >= sizeof(list))
-			continue;
-		n += (size_t)snprintf(list + n, sizeof(list) - n, " %u [%s]%s", i,
-				      vcons[i].vm->name,
-				      (int)i == input.focus ? "*" : "");
-	}
-	say("hv: consoles (* has the input):%s\n", list);
-	say("hv: Ctrl-] then: a number: input to that VM; n: the next one; "
+	say("hv: Ctrl-] then: a VM number: input to that VM; n: to the next; "
 	    "Ctrl-]: send Ctrl-]\n");
+	for (unsigned int i = 0; i < SCENARIO_MAX_VMS; i++) {
+		if (vcons[i].vm)
+			say("hv:   %u [%s]%s\n", i, vcons[i].vm->name,
+			    (int)i == input.focus ? " <- input" : "");
+	}
 }
 
 static void focus_on(int id)

@@ -345,8 +345,9 @@ TEST(escape_then_another_key_lists_the_vms_and_keys)
 {
 	start(33);
 	type(ESC "3" ESC "?");
-	CHECK(strstr(printed(), " 0 [alpha] 1 [beta] 3 [delta]*\n"));
-	CHECK(strstr(printed(), "n: the next one"));
+	CHECK(strstr(printed(), "hv:   0 [alpha]\nhv:   1 [beta]\n"
+			       "hv:   3 [delta] <- input\n"));
+	CHECK(strstr(printed(), "n: to the next"));
 	CHECK_EQ(ntyped[0] + ntyped[1] + ntyped[3], 0);
 	CHECK(!strstr(printed(), "mute"));
 }
