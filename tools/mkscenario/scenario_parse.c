@@ -21,7 +21,9 @@
 #define SZ_1M (1ULL << 20)
 #define SZ_2M (2ULL << 20)
 #define MEM_GRANULE SZ_2M        /* stage 2 maps guest RAM in 2 MiB blocks */
-#define DTB_ROOM SZ_2M           /* the device tree the hypervisor writes */
+#define DTB_ROOM SZ_2M           /* the device tree: the last 2 MiB of RAM */
+#define INITRD_MAX_OFFSET (128 * SZ_1M) /* the initrd's default place, at most */
+#define PAGE_SIZE 4096ULL
 #define RAW_LOAD_OFFSET 0x80000ULL /* a raw binary goes to RAM + 0x80000, as QEMU does */
 #define IPA_LIMIT (1ULL << 48)   /* stage 2 takes at most 48-bit IPAs */
 #define CMDLINE_MAX 2048         /* Linux arm64 COMMAND_LINE_SIZE, NUL included */
@@ -719,13 +721,47 @@ static int place_kernel(struct parser *p, struct sc_vm *vm, struct kernel_place 
 }
 
 /*
- * Guest RAM must hold the kernel where it is loaded, the initrd and the
- * device tree, each in its own 2 MiB blocks (docs/scenarios.md).
+ * Where virt/vm.c puts the initrd at boot (plan_layout(), docs/vms.md),
+ * as QEMU's -kernel does: at min(RAM/2, 128 MiB), or on the first page
+ * after the kernel if that reaches further. Offsets are from RAM's start.
  */
+static u64 initrd_offset(u64 mem, u64 kernel_end)
+{
+	return MAX(MIN(mem / 2, INITRD_MAX_OFFSET), ALIGN_UP(kernel_end, PAGE_SIZE));
+}
+
+/* True if kernel and initrd end at or below the device tree (the last 2 MiB). */
+static bool fits(u64 mem, u64 kernel_end, u64 initrd_size)
+{
+	u64 dtb = mem - DTB_ROOM;
+
+	return kernel_end <= dtb && initrd_offset(mem, kernel_end) + initrd_size <= dtb;
+}
+
+/*
+ * The least memory, in 2 MiB blocks, for which fits() holds: the largest
+ * of the least memory for each of its conditions. (The conditions only
+ * get easier as memory grows: the initrd moves up by half what the
+ * device tree does, or not at all.)
+ */
+static u64 least_memory(u64 kernel_end, u64 initrd_size)
+{
+	u64 kernel = kernel_end + DTB_ROOM;
+	u64 initrd_after_kernel = ALIGN_UP(kernel_end, PAGE_SIZE) + initrd_size + DTB_ROOM;
+	/* mem/2 + initrd <= mem - DTB while mem/2 <= 128 MiB; then 128 MiB + initrd. */
+	u64 initrd_at_half = 2 * (initrd_size + DTB_ROOM);
+	u64 initrd = initrd_at_half <= 2 * INITRD_MAX_OFFSET ? initrd_at_half :
+		     INITRD_MAX_OFFSET + initrd_size + DTB_ROOM;
+
+	return ALIGN_UP(MAX(kernel, MAX(initrd_after_kernel, initrd)), MEM_GRANULE);
+}
+
+/* Guest RAM must hold the kernel, initrd and device tree where virt/vm.c puts them. */
 static int check_memory(struct parser *p, struct sc_vm *vm)
 {
 	struct kernel_place k;
-	u64 need;
+	char initrd[96] = "";
+	u64 kernel_end;
 
 	p->line = vm->key_line[SC_KEY_KERNEL];
 	if (place_kernel(p, vm, &k))
@@ -733,16 +769,18 @@ static int check_memory(struct parser *p, struct sc_vm *vm)
 	p->line = vm->key_line[SC_KEY_INITRD];
 	if (vm->initrd.path && read_image(p, vm, "initrd", &vm->initrd, NULL, 0))
 		return -1;
-	/* Each term is at most 2^49 (checked above), so the sum cannot wrap. */
-	need = ALIGN_UP(k.offset + k.size, MEM_GRANULE) +
-	       ALIGN_UP(vm->initrd.size, MEM_GRANULE) + DTB_ROOM;
+	/* Offsets and sizes are at most 2^48 (checked above): no sum wraps. */
+	kernel_end = k.offset + k.size;
 	p->line = vm->key_line[SC_KEY_MEMORY];
-	if (need <= vm->cfg.mem_size)
+	if (fits(vm->cfg.mem_size, kernel_end, vm->initrd.size))
 		return 0;
-	return fail(p, vm, "memory = %lluM is too small: the kernel (%s at +0x%llx, %llu bytes), the initrd (%llu bytes) and the device tree (%lluM) need memory = %lluM or more",
+	if (vm->initrd.size)
+		snprintf(initrd, sizeof(initrd), ", the initrd (%llu bytes, at +min(memory/2, 128M) or after the kernel)",
+			 (unsigned long long)vm->initrd.size);
+	return fail(p, vm, "memory = %lluM is too small for the kernel (%s at +0x%llx, %llu bytes)%s and the device tree (the last 2M): use memory = %lluM or more",
 		    in_mib(vm->cfg.mem_size), k.arm64_image ? "arm64 Image" : "raw binary",
-		    (unsigned long long)k.offset, (unsigned long long)k.size,
-		    (unsigned long long)vm->initrd.size, in_mib(DTB_ROOM), in_mib(need));
+		    (unsigned long long)k.offset, (unsigned long long)k.size, initrd,
+		    in_mib(least_memory(kernel_end, vm->initrd.size)));
 }
 
 static int check_vm(struct parser *p, struct sc_vm *vm)
