@@ -14,13 +14,6 @@
 #include "lib/errno.h"
 #include "lib/fdt.h"
 
-/* Structure block tokens. */
-#define TOK_BEGIN_NODE 1u
-#define TOK_END_NODE 2u
-#define TOK_PROP 3u
-#define TOK_NOP 4u
-#define TOK_END 9u
-
 /* Header fields, as u32 indexes into the header. */
 enum {
 	HDR_MAGIC, HDR_TOTALSIZE, HDR_OFF_STRUCT, HDR_OFF_STRINGS,
@@ -309,11 +302,11 @@ int next_tok(const struct blob *b, u32 off, u32 *tok, u32 *next)
 	if (r)
 		return r;
 	COUNT_TOKEN();
-	if (*tok == TOK_PROP)     /* the commonest token: tested first */
+	if (*tok == FDT_PROP)     /* the commonest token: tested first */
 		return prop_next(b, off, next);
-	if (*tok == TOK_BEGIN_NODE)
+	if (*tok == FDT_BEGIN_NODE)
 		return name_skip(b, off + 4, next);
-	if (*tok == TOK_END_NODE || *tok == TOK_NOP || *tok == TOK_END) {
+	if (*tok == FDT_END_NODE || *tok == FDT_NOP || *tok == FDT_END) {
 		*next = off + 4;
 		return 0;
 	}
@@ -327,7 +320,7 @@ static int node_ok(const struct blob *b, int node)
 
 	if (node < 0)
 		return node;
-	if (tok_at(b, (u32)node, &tok) || tok != TOK_BEGIN_NODE)
+	if (tok_at(b, (u32)node, &tok) || tok != FDT_BEGIN_NODE)
 		return -EINVAL;
 	return 0;
 }
@@ -342,7 +335,7 @@ static int skip_nops(const struct blob *b, u32 off, u32 *tok, u32 *at)
 
 		if (r)
 			return r;
-		if (*tok != TOK_NOP) {
+		if (*tok != FDT_NOP) {
 			*at = off;
 			return 0;
 		}
@@ -358,7 +351,7 @@ static int root_of(const struct blob *b)
 
 	if (r)
 		return r;
-	return tok == TOK_BEGIN_NODE ? (int)at : -EINVAL;
+	return tok == FDT_BEGIN_NODE ? (int)at : -EINVAL;
 }
 
 /* Offset just past the END_NODE closing @node. */
@@ -372,11 +365,11 @@ static int node_end(const struct blob *b, int node, u32 *end)
 
 		if (r)
 			return r;
-		if (tok == TOK_BEGIN_NODE)
+		if (tok == FDT_BEGIN_NODE)
 			depth++;
-		else if (tok == TOK_END_NODE && --depth == 0)
+		else if (tok == FDT_END_NODE && --depth == 0)
 			break;
-		else if (tok == TOK_END)
+		else if (tok == FDT_END)
 			return -EINVAL;
 		off = next;
 	}
@@ -392,9 +385,9 @@ static int sibling_at(const struct blob *b, u32 off)
 
 	if (r)
 		return r;
-	if (tok == TOK_BEGIN_NODE)
+	if (tok == FDT_BEGIN_NODE)
 		return (int)at;
-	return tok == TOK_END_NODE || tok == TOK_END ? -ENOENT : -EINVAL;
+	return tok == FDT_END_NODE || tok == FDT_END ? -ENOENT : -EINVAL;
 }
 
 /* First child of a checked @node, or -ENOENT. */
@@ -410,11 +403,11 @@ static int first_child(const struct blob *b, int node)
 		r = next_tok(b, off, &tok, &next);
 		if (r)
 			return r;
-		if (tok == TOK_BEGIN_NODE)
+		if (tok == FDT_BEGIN_NODE)
 			return (int)off;
-		if (tok == TOK_END_NODE)
+		if (tok == FDT_END_NODE)
 			return -ENOENT;
-		if (tok != TOK_PROP && tok != TOK_NOP)
+		if (tok != FDT_PROP && tok != FDT_NOP)
 			return -EINVAL;
 	}
 }
@@ -440,9 +433,9 @@ static int next_node(const struct blob *b, int node)
 		r = next_tok(b, off, &tok, &next);
 		if (r)
 			return r;
-		if (tok == TOK_BEGIN_NODE)
+		if (tok == FDT_BEGIN_NODE)
 			return (int)off;
-		if (tok == TOK_END)
+		if (tok == FDT_END)
 			return -ENOENT;
 	}
 	return r;
@@ -472,13 +465,13 @@ static const u8 *getprop_n(const struct blob *b, int node, const char *name,
 		const char *pname;
 
 		r = next_tok(b, off, &tok, &next);
-		if (r || tok == TOK_NOP)
+		if (r || tok == FDT_NOP)
 			continue;
-		if (tok == TOK_BEGIN_NODE || tok == TOK_END_NODE) {
+		if (tok == FDT_BEGIN_NODE || tok == FDT_END_NODE) {
 			r = -ENOENT;   /* properties come before children */
 			break;
 		}
-		if (tok != TOK_PROP) {
+		if (tok != FDT_PROP) {
 			r = -EINVAL;
 			break;
 		}
@@ -621,13 +614,13 @@ static int read_props(const struct blob *b, u32 *pos, struct props *p,
 		/* Only PROPs and NOPs are decoded here: whatever else comes
 		 * (a child, the END_NODE, an error) is the caller's. */
 		r = tok_at(b, off, &tok);
-		if (r || (tok != TOK_PROP && tok != TOK_NOP)) {
+		if (r || (tok != FDT_PROP && tok != FDT_NOP)) {
 			r = 0;
 			break;
 		}
 		COUNT_TOKEN();
 		next = off + 4;
-		if (tok == TOK_NOP)
+		if (tok == FDT_NOP)
 			continue;
 		r = prop_next(b, off, &next);
 		if (r)
@@ -730,9 +723,9 @@ static int walk_next(struct fdt_walk *w)
 		if (r)
 			return r;
 		switch (tok) {
-		case TOK_BEGIN_NODE:
+		case FDT_BEGIN_NODE:
 			return enter_node(w, off, next);
-		case TOK_END_NODE:
+		case FDT_END_NODE:
 			if (w->open == 0)
 				return -EINVAL;   /* no root begun */
 			if (--w->open == 0) {
@@ -740,15 +733,15 @@ static int walk_next(struct fdt_walk *w)
 				return -ENOENT;   /* the root ended */
 			}
 			break;
-		case TOK_PROP:
+		case FDT_PROP:
 			/* After a child: allowed, not read, but checked. */
 			if (w->open == 0 || !prop_name(&w->b, off))
 				return -EINVAL;
 			break;
-		case TOK_NOP:
+		case FDT_NOP:
 			break;
 		default:
-			return -EINVAL;   /* TOK_END inside the root or before it */
+			return -EINVAL;   /* FDT_END inside the root or before it */
 		}
 	}
 }
@@ -759,7 +752,7 @@ static int walk_end(const struct fdt_walk *w)
 	u32 tok, at;
 	int r = skip_nops(&w->b, w->pos, &tok, &at);
 
-	return r ? r : tok == TOK_END ? 0 : -EINVAL;
+	return r ? r : tok == FDT_END ? 0 : -EINVAL;
 }
 
 /* Walk from the root to a checked @node: on success the walk stands on

@@ -11,6 +11,12 @@
 
 #define FDT_MAGIC 0xd00dfeedu
 #define FDT_HEADER_SIZE 40u
+/* Structure block tokens, shared by the reader and lib/fdt_write.c. */
+#define FDT_BEGIN_NODE 1u
+#define FDT_END_NODE 2u
+#define FDT_PROP 3u
+#define FDT_NOP 4u
+#define FDT_END 9u
 #define FDT_MAX_SIZE 0x10000000u   /* largest totalsize accepted (256 MiB) */
 #define FDT_MAX_DEPTH 64           /* deepest node nesting accepted */
 #define FDT_SIZE_UNKNOWN ((size_t)-1)

@@ -11,13 +11,6 @@
 #include "lib/string.h"
 #include "lib/types.h"
 
-/* Structure block tokens (Devicetree Specification 5.4.1); lib/fdt.c
- * reads the same values. */
-#define FDT_BEGIN_NODE 1u
-#define FDT_END_NODE 2u
-#define FDT_PROP 3u
-#define FDT_END 9u
-
 /* The format written, and the oldest one whose readers can read it:
  * version 17 only added size_dt_struct to version 16's header. */
 #define FDT_VERSION 17u
