@@ -33,7 +33,7 @@ static u64 cpu_mpidr[RT_MAX_CPUS];
 static unsigned int nr_cpus;
 /* What vCPU i runs: stored by rt_cpu_on() before CPU_ON. */
 static rt_cpu_fn cpu_fn[RT_MAX_CPUS];
-static rt_sync_hook sync_hook;
+static rt_exception_hook exception_hook;
 static u32 verdict_given;
 
 static void uart_putc(char c)
@@ -109,6 +109,12 @@ void rt_fail(const char *fmt, ...)
 	power_off();
 }
 
+/* An SError (say, one a hypervisor injects) is reported, not left pending. */
+static void serror_unmask(void)
+{
+	__asm__ volatile("msr daifclr, #4" ::: "memory");
+}
+
 /* ---------------------------------------------------------------- vCPUs */
 
 unsigned int rt_nr_cpus(void)
@@ -171,6 +177,7 @@ void rt_main_secondary(unsigned int cpu)
 	rt_cpu_fn fn = __atomic_load_n(&cpu_fn[cpu], __ATOMIC_ACQUIRE);
 	s64 r;
 
+	serror_unmask();
 	if (cpu >= nr_cpus || !fn)
 		rt_fail("vCPU %u started with nothing to run", cpu);
 	gic_init_cpu(cpu);
@@ -185,6 +192,7 @@ void rt_main_primary(const void *dtb)
 	char err[128];
 
 	console_set_sink(uart_putc);
+	serror_unmask();
 	rt_dtb = dtb;
 	if (board_from_fdt(dtb, &rt_board, err, sizeof(err)))
 		rt_fail("device tree at %p: %s", dtb, err);
@@ -198,9 +206,9 @@ void rt_main_primary(const void *dtb)
 
 /* ----------------------------------------------------------- exceptions */
 
-void rt_set_sync_hook(rt_sync_hook hook)
+void rt_set_exception_hook(rt_exception_hook hook)
 {
-	sync_hook = hook;
+	exception_hook = hook;
 }
 
 static const char *const vector_source[] = {
@@ -217,7 +225,7 @@ void rt_exception(struct trap_frame *f, unsigned int kind)
 		gic_handle_irqs();
 		return;
 	}
-	if (kind == (VEC_CUR_SPX << 2 | VEC_SYNC) && sync_hook && sync_hook(f))
+	if ((kind >> 2) == VEC_CUR_SPX && exception_hook && exception_hook(f, kind))
 		return;
 	/* Heard even if this vCPU was inside the console when it faulted. */
 	console_enter_panic();

@@ -9,6 +9,11 @@
 
 #define RT_MAX_CPUS 8             /* as VM_MAX_VCPUS */
 #define RT_STACK_SIZE 0x4000      /* per vCPU */
+/* The identity map (start.S): addresses below 2^RT_VA_BITS; the first
+ * RT_DEVICE_END bytes are Device memory and never executable, the rest
+ * Normal memory. */
+#define RT_VA_BITS 39
+#define RT_DEVICE_END 0x40000000
 
 #ifndef __ASSEMBLY__
 #include "arch/arm64/trap_frame.h"
@@ -54,11 +59,12 @@ s64 rt_cpu_on(unsigned int cpu, rt_cpu_fn fn);
 int rt_arg(const char *key, const char **val, size_t *len);
 int rt_arg_u64(const char *key, u64 *val);
 
-/* A synchronous exception taken from this guest's own code goes to the
- * hook first: true means handled (resume at @f->elr), false reports it
- * as unexpected, which fails the guest. */
-typedef bool (*rt_sync_hook)(struct trap_frame *f);
-void rt_set_sync_hook(rt_sync_hook hook);
+/* Any exception but an IRQ, taken from this guest's own code (@kind:
+ * VEC_CUR_SPX << 2 | VEC_SYNC or VEC_SERROR), goes to the hook first:
+ * true means handled (resume at @f->elr), false reports it as
+ * unexpected, which fails the guest. */
+typedef bool (*rt_exception_hook)(struct trap_frame *f, unsigned int kind);
+void rt_set_exception_hook(rt_exception_hook hook);
 
 /* Handler for a private interrupt (INTID < 32), on every vCPU. @source is
  * the sending vCPU of an SGI where the GIC says (v2), else -1. An

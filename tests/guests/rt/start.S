@@ -13,15 +13,14 @@
 #define R_AARCH64_RELATIVE 1027
 
 /*
- * The map: one level-1 table of 1 GiB blocks, 39-bit VA = PA. GiB 0
- * holds the devices (Device-nGnRE, never executable); every other GiB
- * is Normal write-back memory, so the guest can reach any address below
- * 512 GiB (the attacker guest relies on it). Absent memory there is the
- * hypervisor's business: stage 2 decides what an access reaches.
+ * The map: one level-1 table of 1 GiB blocks, VA = PA below 2^RT_VA_BITS.
+ * GiB 0 holds the devices (Device-nGnRE, never executable); every other
+ * GiB is Normal write-back memory, so the guest can reach any address
+ * below 512 GiB (the attacker guest relies on it). Absent memory there
+ * is the hypervisor's business: stage 2 decides what an access reaches.
  */
-#define VA_BITS 39
 #define GIB_SHIFT 30
-#define L1_ENTRIES 512
+#define L1_ENTRIES (1 << (RT_VA_BITS - GIB_SHIFT))
 #define PTE_BLOCK 1                   /* valid level-1 block */
 #define PTE_ATTR(i) ((i) << 2)        /* AttrIndx: MAIR slot */
 #define PTE_SH_INNER (3 << 8)
@@ -37,14 +36,14 @@
 #define TCR_TG1_4K (2UL << 30)
 #define TCR_IPS_SHIFT 32
 /* TG0 = 0 is the 4 KiB granule (TCR_TG0_4K, which gas cannot parse). */
-#define TCR_EL1_VALUE (TCR_T0SZ(VA_BITS) | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | \
+#define TCR_EL1_VALUE (TCR_T0SZ(RT_VA_BITS) | TCR_IRGN0_WBWA | TCR_ORGN0_WBWA | \
 		       TCR_SH0_INNER | TCR_EPD1 | TCR_TG1_4K)
 /* SCTLR_EL1 RES1 bits (ARMv8.0: 11, 20, 22, 23, 28, 29). */
 #define SCTLR_EL1_RES1 (BIT(11) | BIT(20) | BIT(22) | BIT(23) | BIT(28) | BIT(29))
 #define CPACR_FPEN_ALL (3 << 20)      /* FP/SIMD: no trap at EL0 or EL1 */
 
-#if (GUEST_RAM_BASE >> GIB_SHIFT) == 0
-#error "the map gives GiB 0 to devices: RAM must start above it"
+#if RT_DEVICE_END != (1 << GIB_SHIFT) || GUEST_RAM_BASE < RT_DEVICE_END
+#error "the map gives GiB 0, and only it, to devices: RAM must start above"
 #endif
 
 	.section .text.head, "ax"
