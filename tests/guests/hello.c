@@ -12,7 +12,7 @@
 #include "tests/guests/rt/rt.h"
 #include "virt/guest_map.h"
 
-#define TRAP_ITERATIONS 1024
+#define TRAP_ITERATIONS 1024u
 #define PSCI_MIN_VERSION 0x10000     /* 1.0: PSCI_FEATURES exists */
 #define PSCI_UNKNOWN_FN 0x8400001fu  /* in PSCI's range, never assigned */
 

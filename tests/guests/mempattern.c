@@ -88,11 +88,13 @@ static void find_ranges(void)
 				    ranges, ARRAY_SIZE(ranges));
 	if (nranges <= 0)
 		rt_fail("no RAM to test above the image (%d)", nranges);
-	for (int i = 0; i < nranges; i++)
+	for (int i = 0; i < nranges; i++) {
+		u64 end = ranges[i].base + ranges[i].size;
+
 		printf("mempattern: testing [0x%llx, 0x%llx), %llu KiB\n",
-		       (unsigned long long)ranges[i].base,
-		       (unsigned long long)(ranges[i].base + ranges[i].size),
+		       (unsigned long long)ranges[i].base, (unsigned long long)end,
 		       (unsigned long long)(ranges[i].size >> 10));
+	}
 }
 
 void guest_main(void)

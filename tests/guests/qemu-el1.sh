@@ -7,7 +7,6 @@
 # Usage: tests/guests/qemu-el1.sh [BUILD_DIR]   (after make O=BUILD_DIR guests)
 set -uo pipefail
 
-top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$(realpath -m "${1:-build}")/guests
 logs=$out/logs
 passed=0 failed=0
@@ -33,7 +32,6 @@ run() {
 	fi
 }
 
-cd "$top"
 for gic in 3 2; do
 	for cpu in max cortex-a72; do
 		run hello hello PASS "$gic" "$cpu" 2

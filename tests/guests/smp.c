@@ -12,7 +12,7 @@
 #include "tests/guests/rt/rt.h"
 #include "tests/guests/rt/timer.h"
 
-#define ROUNDS 50
+#define ROUNDS 50u
 #define WAIT_MS 5000                 /* for anything another vCPU does */
 
 const char guest_name[] = "smp";

@@ -109,19 +109,18 @@ static void test_timer(enum rt_timer t, u32 wanted, u64 period_ms)
 {
 	struct timer_run *r = &runs[t];
 	u64 period = rt_ms_to_ticks(period_ms);
+	u64 patience_ms = wanted * period_ms + WATCHDOG_MARGIN_MS;
 	u64 began = rt_timer_count(t);
 	u64 took;
 
-	start(other(t), true, 1,
-	      rt_ms_to_ticks(wanted * period_ms + WATCHDOG_MARGIN_MS));
+	start(other(t), true, 1, rt_ms_to_ticks(patience_ms));
 	start(t, false, wanted, period);
 	sleep_until_done(t);
 	took = rt_timer_count(t) - began;
 	rt_timer_stop(other(t));
 	if (READ_ONCE(runs[other(t)].ticks))
-		rt_fail("%s: %u of %u ticks, then none for %llu ms", r->name,
-			r->ticks, wanted, (unsigned long long)(wanted * period_ms +
-							       WATCHDOG_MARGIN_MS));
+		rt_fail("%s: only %u of %u ticks within %llu ms", r->name,
+			r->ticks, wanted, (unsigned long long)patience_ms);
 	busy_wait(t, QUIET_PERIODS * period);
 	if (READ_ONCE(r->ticks) != wanted)
 		rt_fail("%s: %u ticks, %u were programmed", r->name,
