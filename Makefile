@@ -110,7 +110,7 @@ mkscenario_args := -D obj=$(obj) -D srctree=$(srctree) \
 hv_objs += $(scenario_dir)/scenario.o $(scenario_dir)/images.o
 
 $(mkscenario): $(mkscenario_src) $(wildcard $(srctree)/tools/mkscenario/*.h) \
-		$(srctree)/virt/scenario.h $(srctree)/virt/guest_map.h
+		$(addprefix $(srctree)/,virt/scenario.h virt/guest_map.h lib/types.h lib/compiler.h)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  HOSTCC  tools/mkscenario")
 	$(Q)$(HOSTCC) -std=gnu11 -O2 -Wall -Wextra -Werror -I$(srctree) $(mkscenario_src) -o $@
