@@ -219,7 +219,8 @@ bench: setup
 
 clean:
 	rm -rf $(obj)/boot $(obj)/arch $(obj)/lib $(obj)/mm $(obj)/drivers \
-		$(obj)/virt $(obj)/host $(obj)/hypervisor.*
+		$(obj)/virt $(obj)/host $(obj)/hypervisor.* \
+		$(obj)/scenario $(obj)/tools $(obj)/guests
 
 distclean:
 	rm -rf $(obj)

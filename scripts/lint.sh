@@ -11,7 +11,7 @@ autoconf="$obj/include/generated/autoconf.h"
 cd "$top"
 
 target_srcs=$(git ls-files 'arch/*.c' 'boot/*.c' 'drivers/*.c' 'lib/*.c' 'mm/*.c' 'virt/*.c')
-host_srcs=$(git ls-files 'tests/host/*.c')
+host_srcs=$(git ls-files 'tests/host/*.c' 'tools/*.c')
 rc=0
 
 defs=$(sed -n 's/^#define \(CONFIG_[A-Z0-9_]*\) \(.*\)/-D\1=\2/p' "$autoconf" | tr '\n' ' ')

@@ -3,8 +3,8 @@
  * configs/<name>.scenario file. tools/mkscenario checks the file and turns it
  * into C data (plus the bundled guest images) linked into the image;
  * virt/vm.c reads it at boot. Everything here is trusted, build-time
- * data: the checks that need the board (memory, CPU count) are made at
- * boot by vm_check_scenario().
+ * data: the checks that need the board (memory, CPUs online, GIC) are
+ * made at boot by virt/vm.c.
  */
 #ifndef VIRT_SCENARIO_H
 #define VIRT_SCENARIO_H
