@@ -45,6 +45,8 @@ static void wait_for(const u32 *v, u32 want, const char *what)
 {
 	u64 deadline = rt_deadline_ms(WAIT_MS);
 
+	/* Acquire: pairs with the release in bump() (or the boot vCPU's
+	 * flag stores), so what was written before is visible after. */
 	while (__atomic_load_n(v, __ATOMIC_ACQUIRE) < want) {
 		if (rt_past(deadline))
 			rt_fail("vCPU %u: timed out waiting for %s (%u of %u)",
@@ -56,6 +58,7 @@ static void wait_for(const u32 *v, u32 want, const char *what)
 
 static void bump(u32 *v)
 {
+	/* Release: pairs with the acquire in wait_for() and check_counts(). */
 	__atomic_fetch_add(v, 1, __ATOMIC_RELEASE);
 }
 
@@ -186,7 +189,7 @@ void guest_main(void)
 	for (unsigned int cpu = 1; cpu < n; cpu++)
 		bring_up(cpu);
 
-	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&go, 1, __ATOMIC_RELEASE);    /* pairs with wait_for() */
 	exchange(0);
 	bump(&finished);
 	wait_for(&finished, n, "every vCPU to finish sending");
@@ -194,7 +197,7 @@ void guest_main(void)
 	printf("smp: %u vCPUs x %u others x %u rounds: every SGI arrived once\n",
 	       n, n - 1, ROUNDS);
 
-	__atomic_store_n(&may_stop, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&may_stop, 1, __ATOMIC_RELEASE);    /* pairs with wait_for() */
 	for (unsigned int cpu = 1; cpu < n; cpu++)
 		wait_affinity(cpu, PSCI_AFF_OFF, "OFF after CPU_OFF");
 	printf("smp: every secondary is OFF\n");

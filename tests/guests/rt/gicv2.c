@@ -26,7 +26,10 @@
 #define GICC_IAR_CPUID(v) (((v) >> 10) & 0x7)
 #define GICC_EOIR 0x0010
 
-/* Each vCPU's CPU-interface bit, as SGIR target lists name it. */
+/* Each vCPU's CPU-interface bit, as SGIR target lists name it. Written
+ * by that vCPU in init_cpu, before it runs its function; a sender reads
+ * it only after the target said it is up (through an acquire of its
+ * own, e.g. smp's online count). */
 static u8 cpu_mask[RT_MAX_CPUS];
 
 static void gicv2_init_dist(void)

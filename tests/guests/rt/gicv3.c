@@ -108,7 +108,7 @@ static void gicv3_init_cpu(unsigned int cpu)
 	write_sysreg(ICC_BPR1_EL1, 0);
 	write_sysreg(ICC_CTLR_EL1, 0);    /* EOI both drops and deactivates */
 	write_sysreg(ICC_IGRPEN1_EL1, 1);
-	isb();
+	isb();    /* the CPU interface is on before interrupts are unmasked */
 }
 
 static u32 gicv3_ack(u32 *intid, int *source)
@@ -123,7 +123,7 @@ static u32 gicv3_ack(u32 *intid, int *source)
 static void gicv3_eoi(u32 raw)
 {
 	write_sysreg(ICC_EOIR1_EL1, raw);
-	isb();
+	isb();    /* the interrupt is completed before we return from it */
 }
 
 static void gicv3_enable_private(unsigned int cpu, u32 intid, u8 prio)
@@ -145,7 +145,7 @@ static void gicv3_send_sgi(u32 intid, unsigned int cpu)
 		     SGI1R_AFF3(MPIDR_AFF3(m)) | SGI1R_AFF2(MPIDR_AFF2(m)) |
 		     SGI1R_AFF1(MPIDR_AFF1(m)) | SGI1R_RS(MPIDR_AFF0(m)) |
 		     SGI1R_TARGETS(MPIDR_AFF0(m)) | SGI1R_INTID(intid));
-	isb();
+	isb();    /* the SGI is on its way before we go on */
 }
 
 const struct rt_gic_ops rt_gicv3_ops = {

@@ -66,7 +66,8 @@ paddr_t rt_image_end(void)
 
 /* ------------------------------------------------------------ verdicts */
 
-/* True for the first caller only: one verdict per run. */
+/* True for the first caller only: one verdict per run. Relaxed: the
+ * flag guards nothing but itself. */
 static bool claim_verdict(void)
 {
 	return !__atomic_exchange_n(&verdict_given, 1, __ATOMIC_RELAXED);
