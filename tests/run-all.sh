@@ -77,6 +77,32 @@ build_image virt qemu_virt
 build_image rpi4 rpi4
 build_image virt-noselftest qemu_virt SELFTEST
 
+# build_vms_image KEY BASE SCENARIO: the BASE image's configuration and
+# objects relinked with the VMs of SCENARIO; only the scenario and the
+# guests it names are built again.
+build_vms_image() {
+	local key=$1 base=$2 file=$3 dir="$out/test-$2" log="$logs/build-$1.log"
+	if [ -z "${image[$base]:-}" ]; then
+		fail "build $key" "image $base was not built"
+		return
+	fi
+	if make --no-print-directory O="$dir" SCENARIO="$file" >"$log" 2>&1 &&
+		cp "$dir/hypervisor.bin" "$dir/hypervisor-$key.bin"; then
+		image[$key]="$dir/hypervisor-$key.bin"
+		pass "build $key ($(stat -c %s "$dir/hypervisor-$key.bin") bytes)"
+	else
+		fail "build $key" "see $log"
+		tail -n 20 "$log"
+	fi
+}
+build_vms_image virt-guests virt tests/scenarios/guests-virt.scenario
+build_vms_image virt-isolation virt tests/scenarios/isolation.scenario
+build_vms_image rpi4-guests rpi4 tests/scenarios/guests-rpi4.scenario
+build_vms_image rpi4-isolation rpi4 tests/scenarios/isolation-rpi4.scenario
+# Last: the plain images' directories are left as they were built.
+make --no-print-directory O="$out/test-virt" SCENARIO= >/dev/null 2>&1
+make --no-print-directory O="$out/test-rpi4" SCENARIO= >/dev/null 2>&1
+
 # ---- static analysis (needs a configured tree: the virt one)
 echo "== static analysis"
 if [ -n "${image[virt]:-}" ] && scripts/lint.sh "$out/test-virt" >"$logs/lint.log" 2>&1; then

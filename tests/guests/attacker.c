@@ -5,6 +5,8 @@
  *                hypervisor's memory, another VM's, or nothing)
  *   exec         a branch to ADDR
  *   undef        an undefined instruction (UDF)
+ *   impdef       a read of an implementation-defined system register
+ *                (S3_0_C15_C0_0), which HCR_EL2.TIDCP traps to EL2
  *   smc          an SMC asking the firmware for PSCI SYSTEM_RESET
  * It says what it is about to do and does it. The hypervisor must stop
  * it there: if the guest carries on, it prints
@@ -25,11 +27,11 @@
 
 const char guest_name[] = "attacker";
 
-enum mode { MODE_READ, MODE_WRITE, MODE_EXEC, MODE_UNDEF, MODE_SMC };
+enum mode { MODE_READ, MODE_WRITE, MODE_EXEC, MODE_UNDEF, MODE_IMPDEF, MODE_SMC };
 
 static const char *const mode_names[] = {
 	[MODE_READ] = "read", [MODE_WRITE] = "write", [MODE_EXEC] = "exec",
-	[MODE_UNDEF] = "undef", [MODE_SMC] = "smc",
+	[MODE_UNDEF] = "undef", [MODE_IMPDEF] = "impdef", [MODE_SMC] = "smc",
 };
 
 /* Set just before the attempt: an exception now is its refusal. */
@@ -60,7 +62,7 @@ static enum mode parse_mode(void)
 	for (unsigned int m = 0; m < ARRAY_SIZE(mode_names); m++)
 		if (strlen(mode_names[m]) == len && !strncmp(v, mode_names[m], len))
 			return (enum mode)m;
-	rt_fail("bootargs: mode=%.*s is not read, write, exec, undef or smc",
+	rt_fail("bootargs: mode=%.*s is not read, write, exec, undef, impdef or smc",
 		(int)len, v);
 }
 
@@ -118,6 +120,11 @@ void guest_main(void)
 		printf("attacker: about to execute an undefined instruction (UDF)\n");
 		WRITE_ONCE(attacking, true);
 		__asm__ volatile("udf #0" ::: "memory");
+		break;
+	case MODE_IMPDEF:
+		printf("attacker: about to read implementation-defined register S3_0_C15_C0_0\n");
+		WRITE_ONCE(attacking, true);
+		__asm__ volatile("mrs %0, s3_0_c15_c0_0" : "=r"(value) : : "memory");
 		break;
 	case MODE_SMC:
 		printf("attacker: about to call the firmware with SMC: PSCI SYSTEM_RESET\n");
