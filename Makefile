@@ -148,7 +148,7 @@ ifdef CONFIG_MAX_CPUS
 endif
 
 ARCH_CFLAGS := -march=armv8-a -mgeneral-regs-only -mstrict-align \
-	-mno-outline-atomics -fpie -fvisibility=hidden -fno-plt
+	-mno-outline-atomics -fpie -fvisibility=hidden
 CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-unused-parameter \
 	-ffreestanding -fno-builtin -fno-common -fno-stack-protector \

@@ -131,6 +131,7 @@ static bool vcpu_has_interrupt(struct vcpu *v)
 	return vgic_has_pending(v);
 }
 
+/* A wake condition: CPU_ON is pending (its POWER request also wakes). */
 static bool vcpu_is_powered(struct vcpu *v)
 {
 	return __atomic_load_n(&v->power, __ATOMIC_ACQUIRE) != VCPU_OFF;
@@ -179,17 +180,23 @@ static void vcpu_put(struct vcpu *v)
 
 void vcpu_run(struct vcpu *v)
 {
+	/* Whether the vCPU is powered on, re-derived only when a POWER
+	 * request says its power state changed (or a reset completed). */
+	bool powered;
+
 	vcpu_load(v);
+	powered = vcpu_power_up_to_date(v);
 	for (;;) {
 		u32 req = vcpu_take_requests(v);
 
-		if (req & VCPU_REQ_STOP)
-			break;
-		if (req & VCPU_REQ_RESET) {
-			vm_vcpu_reset_barrier(v);
-			continue;
+		if (req) {
+			if (req & VCPU_REQ_STOP)
+				break;
+			if (req & VCPU_REQ_RESET)
+				vm_vcpu_reset_barrier(v);
+			powered = vcpu_power_up_to_date(v);
 		}
-		if (!vcpu_power_up_to_date(v)) {
+		if (!powered) {
 			vcpu_wait_until(v, vcpu_is_powered);
 			continue;
 		}

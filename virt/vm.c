@@ -13,6 +13,7 @@
 #include "drivers/gic.h"
 #include "lib/console.h"
 #include "lib/errno.h"
+#include "lib/panic.h"
 #include "lib/string.h"
 #include "mm/hyp_pool.h"
 #include "virt/exit.h"
@@ -233,7 +234,7 @@ static void vm_add_devices(struct vm *vm, const struct board *b)
 {
 	add_mmio(vm, GUEST_GICD_BASE, GUEST_GICD_SIZE, NULL, gicd_access);
 	if (b->gic.version == GIC_V3)
-		add_mmio(vm, GUEST_GICR_BASE, vm->nr_vcpus * GUEST_GICR_STRIDE, NULL,
+		add_mmio(vm, GUEST_GICR_BASE, vgic_redist_size(vm), NULL,
 			 gicr_access);
 	if (vm->cfg->console) {
 		vpl011_init(&vm->uart, vm);
@@ -426,7 +427,7 @@ void vm_vcpu_reset_barrier(struct vcpu *v)
 		panic("VM '%s': reloading its images failed", vm->name);
 	vgic_reset(vm);
 	if (vm->cfg->console)
-		vpl011_init(&vm->uart, vm);
+		vpl011_reset(&vm->uart);
 	spin_lock(&vm->lock);
 	vm->resetting = false;
 	spin_unlock(&vm->lock);
@@ -437,9 +438,10 @@ void vm_vcpu_reset_barrier(struct vcpu *v)
 		vcpu_kick(vm->vcpus[i]);
 }
 
-static void kick_handler(u32 intid)
+static enum irq_result kick_handler(u32 intid)
 {
 	/* Nothing to do: the exit itself makes the run loop look again. */
+	return IRQ_DONE;
 }
 
 /* Creates every VM of the scenario. Returns 0, or a negative errno after

@@ -96,6 +96,8 @@ static s64 cpu_off(struct vcpu *v)
 	/* Release: pairs with the acquire in AFFINITY_INFO on other vCPUs. */
 	__atomic_store_n(&v->power, VCPU_OFF, __ATOMIC_RELEASE);
 	spin_unlock(&v->vm->lock);
+	/* The run loop re-reads its power state on this request. */
+	vcpu_request(v, VCPU_REQ_POWER);
 	return PSCI_SUCCESS;   /* never seen: the vCPU waits for CPU_ON */
 }
 
@@ -168,10 +170,18 @@ static s64 dispatch(struct vcpu *v, u32 fn)
 	}
 }
 
+/* SMCCC function ID: owning entity, bits [29:24]. */
+#define SMCCC_OWNER(fn) (((fn) >> 24) & 0x3f)
+#define SMCCC_OWNER_ARCH 0       /* SMCCC_VERSION, SMCCC_ARCH_FEATURES */
+#define SMCCC_OWNER_STANDARD 4   /* PSCI */
+
 bool vpsci_call(struct vcpu *v)
 {
 	u32 fn = (u32)vcpu_reg(v, 0);
 
+	/* Cheap first test: other owners' calls are not ours. */
+	if (SMCCC_OWNER(fn) != SMCCC_OWNER_ARCH && SMCCC_OWNER(fn) != SMCCC_OWNER_STANDARD)
+		return false;
 	if (!is_psci_function(fn) && fn != SMCCC_ARCH_FEATURES)
 		return false;
 	vcpu_set_reg(v, 0, (u64)dispatch(v, fn));

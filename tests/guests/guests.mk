@@ -22,7 +22,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter \
 	-ffreestanding -fno-builtin -fno-common -fno-stack-protector \
 	-fno-omit-frame-pointer -ffunction-sections -fdata-sections \
-	-march=armv8-a -mno-outline-atomics -fpie -fvisibility=hidden -fno-plt \
+	-march=armv8-a -mno-outline-atomics -fpie -fvisibility=hidden \
 	-I$(srctree) -MMD -MP
 # The runtime keeps off FP/SIMD (the guests' own code may use it).
 GUEST_RT_CFLAGS := $(GUEST_CFLAGS) -mgeneral-regs-only
