@@ -39,7 +39,7 @@ help:
 	@echo "Run:        make run (board of the config), make run-uboot (virt via U-Boot)"
 	@echo "Test:       make test (host unit tests + QEMU scenarios), make demo"
 	@echo "Check:      make lint (cppcheck and clang-tidy, quiet or failing)"
-	@echo "Measure:    make bench (instructions to banner under -icount shift=0)"
+	@echo "Measure:    make bench (instructions to the banner and per trap round trip, -icount shift=0)"
 	@echo "Set-up:     make setup (install what is missing; run by test and demo)"
 
 setup:
@@ -216,6 +216,9 @@ bench: setup
 	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-rpi4
 	$(Q)$(srctree)/scripts/bench-boot.sh $(obj)/bench-virt/hypervisor.bin \
 		$(obj)/bench-rpi4/hypervisor.bin
+	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-virt \
+		SCENARIO=$(srctree)/tests/scenarios/trapbench.scenario
+	$(Q)$(srctree)/scripts/bench-traps.sh $(obj)/bench-virt/hypervisor.bin
 
 clean:
 	rm -rf $(obj)/boot $(obj)/arch $(obj)/lib $(obj)/mm $(obj)/drivers \

@@ -12,10 +12,15 @@
 #include "drivers/gic.h"
 #include "lib/console.h"
 #include "lib/printf.h"
+#include "lib/spinlock.h"
 #include "virt/exit.h"
 #include "virt/vcpu.h"
 #include "virt/vpsci.h"
 #include "virt/vsysreg.h"
+
+/* One register dump at a time: VMs crashing on several CPUs at once
+ * still give whole dumps (a leaf lock: console_lock nests inside). */
+static struct spinlock dump_lock = SPINLOCK_INIT;
 
 /* SMCCC: the value of an unknown function. */
 #define SMCCC_NOT_SUPPORTED ((u64)-1)
@@ -67,8 +72,10 @@ void vcpu_crash(struct vcpu *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	spin_lock(&dump_lock);
 	printf("hv: VM '%s' vCPU %u stopped: %s\n", v->vm->name, v->index, why);
 	dump_vcpu(v);
+	spin_unlock(&dump_lock);
 	vm_stop(v->vm, VM_CRASHED);
 }
 
