@@ -88,6 +88,10 @@ objs-y := boot/head.o boot/main.o boot/board.o boot/smp.o \
 	mm/page_alloc.o mm/hyp_pool.o mm/hyp_map.o mm/stage2.o \
 	drivers/pl011.o drivers/gic.o drivers/arch_timer.o drivers/psci.o
 objs-y += lib/fdt_write.o virt/guest_dt.o
+objs-y += arch/arm64/guest.o arch/arm64/el1_state.o arch/arm64/fpsimd.o \
+	virt/vm.o virt/vcpu.o virt/exit.o virt/vpsci.o virt/vsysreg.o virt/vtimer.o \
+	virt/guest_mem.o virt/vgic.o virt/vgic_v2.o virt/vgic_v3.o virt/vpl011.o \
+	virt/vconsole.o
 objs-$(CONFIG_SELFTEST) += boot/selftest.o
 objs-$(CONFIG_GICV2) += drivers/gicv2.o
 objs-$(CONFIG_GICV3) += drivers/gicv3.o

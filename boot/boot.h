@@ -14,6 +14,12 @@ __noreturn void boot_primary(void *dtb, unsigned long entered_el,
 __noreturn void boot_wrong_el(void *dtb, unsigned long el);
 __noreturn void secondary_main(unsigned long cpu);
 
+/*
+ * Ends the run: with "hv.exit=semihosting" QEMU exits with the verdict as
+ * status (0 pass, 1 fail), otherwise the machine powers off. Any CPU.
+ */
+__noreturn void boot_finish(bool verdict);
+
 /* boot/smp.c: start every CPU of the board; returns how many run. */
 unsigned int smp_boot_secondaries(const struct board *b);
 

@@ -21,6 +21,8 @@
 #include "lib/string.h"
 #include "mm/hyp_map.h"
 #include "mm/hyp_pool.h"
+#include "virt/scenario.h"
+#include "virt/vm_start.h"
 
 /* Linker-script symbols bounding the image and its sections. */
 extern char _start[], _etext[], _erodata[], _end[];
@@ -218,14 +220,13 @@ static void print_banner(const struct board *b, unsigned int online)
 	       hafdbs_name(cpu_hafdbs()));
 }
 
-/* Nothing runs on the hypervisor yet: report and stop the machine. */
-static __noreturn void finish(bool verdict)
+__noreturn void boot_finish(bool verdict)
 {
 	if (semihost_exit_enabled()) {
 		printf("hv: verdict: %s\n", verdict ? "PASS" : "FAIL");
 		semihost_exit(verdict ? 0 : 1);
 	}
-	printf("hv: no VMs to run yet; %s\n",
+	printf("hv: nothing left to run; %s\n",
 	       psci_available() ? "powering off" : "halting");
 	psci_system_off();
 	arch_halt();
@@ -274,7 +275,11 @@ void boot_primary(void *dtb, unsigned long entered_el, u64 entry_count)
 	if (online != board.ncpus && online != CONFIG_MAX_CPUS)
 		ok = false;
 	ok = selftest_run() && ok;
-	finish(ok);
+	if (!ok || !scenario.nr_vms)
+		boot_finish(ok);
+	if (vm_start_scenario(&board))
+		boot_finish(false);
+	vm_cpu_main();
 }
 
 /* Entered at EL1 (the loader did not give us EL2): say so and stop. */

@@ -15,6 +15,7 @@
 #include "lib/console.h"
 #include "lib/errno.h"
 #include "mm/hyp_map.h"
+#include "virt/vm_start.h"
 
 /* One stack per CPU; CPU 0's is the first (head.S). */
 u8 cpu_stacks[CONFIG_MAX_CPUS][CONFIG_STACK_SIZE] __aligned(16);
@@ -112,6 +113,7 @@ void secondary_main(unsigned long idx)
 		selftest_prepare_cpu();
 		cpu_mark_online(c);
 		irq_enable();
+		vm_cpu_main();
 	}
 	for (;;)
 		wfi();

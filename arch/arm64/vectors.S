@@ -1,7 +1,8 @@
 /*
- * EL2 exception vector table. Every entry saves a struct trap_frame on
- * the current EL2 stack and calls C: IRQs taken at EL2 go to
- * exception_irq(), anything else is unexpected for now and goes to
+ * EL2 exception vector table. Exceptions from a guest (lower EL) go to
+ * the world switch in arch/arm64/guest.S. Exceptions taken at EL2 save a
+ * struct trap_frame on the current EL2 stack and call C: IRQs go to
+ * exception_irq(), anything else is a hypervisor bug and goes to
  * exception_unexpected(), which dumps the frame and stops.
  */
 #include "arch/arm64/asm.h"
@@ -87,14 +88,14 @@ FUNC(vectors)
 	vector	vec_irq_el2
 	vector	vec_unexpected_1_2
 	vector	vec_unexpected_1_3
-	vector	vec_unexpected_2_0	/* lower EL, AArch64 */
-	vector	vec_unexpected_2_1
-	vector	vec_unexpected_2_2
-	vector	vec_unexpected_2_3
-	vector	vec_unexpected_3_0	/* lower EL, AArch32 */
-	vector	vec_unexpected_3_1
-	vector	vec_unexpected_3_2
-	vector	vec_unexpected_3_3
+	vector	guest_vector_sync	/* lower EL, AArch64: a guest */
+	vector	guest_vector_irq
+	vector	guest_vector_fiq
+	vector	guest_vector_serror
+	vector	guest_vector_sync	/* lower EL, AArch32: guest EL0 */
+	vector	guest_vector_irq
+	vector	guest_vector_fiq
+	vector	guest_vector_serror
 ENDFUNC(vectors)
 
 vec_irq_el2:
@@ -110,11 +111,3 @@ vec_irq_el2:
 	unexpected_entry 1, 0
 	unexpected_entry 1, 2
 	unexpected_entry 1, 3
-	unexpected_entry 2, 0
-	unexpected_entry 2, 1
-	unexpected_entry 2, 2
-	unexpected_entry 2, 3
-	unexpected_entry 3, 0
-	unexpected_entry 3, 1
-	unexpected_entry 3, 2
-	unexpected_entry 3, 3
