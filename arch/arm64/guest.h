@@ -8,8 +8,8 @@
 
 /* struct vcpu starts with struct vcpu_regs: x0..x30, pc, pstate. */
 #define VCPU_X(n) ((n) * 8)
-#define VCPU_PC (31 * 8)
-#define VCPU_PSTATE (32 * 8)
+#define VCPU_PC 248        /* 31 * 8: after x0..x30 */
+#define VCPU_PSTATE 256    /* 32 * 8 */
 /* struct cpu starts with the pointer to the vCPU it runs (or NULL). */
 #define CPU_VCPU 0
 
