@@ -18,17 +18,19 @@ static u32 timer_intid;
 static u32 sgi_seen[CONFIG_MAX_CPUS];
 static u32 timer_seen[CONFIG_MAX_CPUS];
 
-static void selftest_sgi(u32 intid)
+static enum irq_result selftest_sgi(u32 intid)
 {
 	/* Release: pairs with the acquire in missing(). */
 	__atomic_fetch_add(&sgi_seen[this_cpu()->index], 1, __ATOMIC_RELEASE);
+	return IRQ_DONE;
 }
 
-static void selftest_timer(u32 intid)
+static enum irq_result selftest_timer(u32 intid)
 {
 	hyp_timer_disarm();    /* level-triggered: quiet it before EOI */
 	/* Release: pairs with the acquire in missing(). */
 	__atomic_fetch_add(&timer_seen[this_cpu()->index], 1, __ATOMIC_RELEASE);
+	return IRQ_DONE;
 }
 
 int selftest_init(const struct board *b)
