@@ -173,7 +173,7 @@ static struct vgic_bank *bank_of(struct vgic_dist *d, struct vcpu *v, u32 intid)
 
 static u32 bank_pending(const struct vgic_bank *b)
 {
-	return b->pending | (b->level & ~b->edge);
+	return b->pending | b->lr_pending | (b->level & ~b->edge);
 }
 
 static u32 group_enabled(const struct vgic_dist *d, const struct vgic_bank *b)
@@ -411,8 +411,9 @@ static void bitreg_write(struct vgic_ctx *c, struct vcpu *v, struct vgic_bank *b
 		b->pending |= val;
 		break;
 	case BR_ICPENDR:
-		changed = val & b->pending;
+		changed = val & (b->pending | b->lr_pending);
 		b->pending &= ~val;
+		b->lr_pending &= ~val;
 		break;
 	case BR_ISACTIVER:
 		changed = val & ~b->active;
@@ -687,15 +688,20 @@ static int dist_sgi_pending(struct vgic_ctx *c, struct vcpu *v, u64 off,
 	if (!access_ok(off, size, SZ_B | SZ_W))
 		return -EINVAL;
 	for (u32 k = 0; k < size; k++) {
-		u8 *src = &v->vgic.sgi_sources[first + k];
+		u32 sgi = first + k;
+		u8 *src = &v->vgic.sgi_sources[sgi];
+		u8 in_lr = (v->vgic.priv.lr_pending & bit_of(sgi)) ?
+			   (u8)(1u << v->vgic.sgi_lr_source[sgi]) : 0;
 		u8 byte = (u8)(*val >> (8 * k)) & (u8)vcpu_mask(c->vm);
 
 		if (!write) {
-			*val |= (u64)*src << (8 * k);
+			*val |= (u64)(*src | in_lr) << (8 * k);
 			continue;
 		}
 		*src = set ? *src | byte : *src & ~byte;
-		sgi_sources_changed(v, first + k);
+		if (!set && (byte & in_lr))
+			v->vgic.priv.lr_pending &= ~bit_of(sgi);
+		sgi_sources_changed(v, sgi);
 	}
 	if (write)
 		want_flush(c, v);
@@ -971,10 +977,45 @@ static void lr_claim(struct vgic_ctx *c, struct vcpu *v, u32 intid)
 	}
 }
 
-/* Only @v's own claim: after vgic_reset() an SPI may be claimed anew. */
+/*
+ * Pending state moves: an interrupt's pending latch is handed to the LR
+ * that shows it pending (lr_pending), so that an edge arriving after
+ * the guest has silently acknowledged that LR is a new pending state,
+ * not one that the next vgic_sync() would take for acknowledged. It
+ * moves back when the LR stops showing it unacknowledged.
+ */
+static void pending_to_lr(struct vgic_bank *b, u32 m)
+{
+	b->lr_pending |= b->pending & m;
+	b->pending &= ~m;
+}
+
+static void pending_from_lr(struct vgic_ctx *c, struct vcpu *v, u32 intid)
+{
+	struct vgic_bank *b = bank_of(c->d, v, intid);
+	u32 m = bit_of(intid);
+
+	if (!(b->lr_pending & m))
+		return;
+	b->lr_pending &= ~m;
+	if (c->d->version == GIC_V2 && intid < VGIC_NR_SGIS) {
+		v->vgic.sgi_sources[intid] |= (u8)(1u << v->vgic.sgi_lr_source[intid]);
+		sgi_sources_changed(v, intid);
+	} else {
+		b->pending |= m;
+	}
+}
+
+/*
+ * @intid leaves @v's LRs (completed, evicted, or @v reset). An SPI is
+ * then free for the vCPU it is routed to, which may have been changed
+ * meanwhile: that vCPU must look. Only @v's own claim is released:
+ * after vgic_reset() an SPI may already be claimed anew.
+ */
 static void lr_release(struct vgic_ctx *c, struct vcpu *v, u32 intid)
 {
 	u32 m = bit_of(intid);
+	struct vcpu *t;
 
 	if (is_spi(intid)) {
 		u32 *mine = &v->vgic.spi_in_lr[spi_index(intid) / 32];
@@ -983,10 +1024,13 @@ static void lr_release(struct vgic_ctx *c, struct vcpu *v, u32 intid)
 			return;
 		*mine &= ~m;
 	}
+	pending_from_lr(c, v, intid);
 	bank_of(c->d, v, intid)->in_lr &= ~m;
+	if (is_spi(intid) && (t = vcpu_at(c->vm, c->d->route[spi_index(intid)])) && t != v)
+		want_flush(c, t);
 }
 
-/* Empties LR @i, whose interrupt's state is in the model already. */
+/* Empties LR @i; what it held pending goes back to the model. */
 static void lr_free(struct vgic_ctx *c, struct vcpu *v, unsigned int i, u32 intid)
 {
 	struct vgic_cpu *vc = &v->vgic;
@@ -997,24 +1041,13 @@ static void lr_free(struct vgic_ctx *c, struct vcpu *v, unsigned int i, u32 inti
 	lr_release(c, v, intid);
 }
 
-/* The guest acknowledged the interrupt in @was: its pending latch (for
- * a GICv2 SGI, the one source's) is consumed. */
-static void acknowledged(struct vgic_ctx *c, struct vcpu *v, const struct vgic_lr *was)
-{
-	if (c->d->version == GIC_V2 && was->intid < VGIC_NR_SGIS) {
-		v->vgic.sgi_sources[was->intid] &= (u8)~(1u << was->source);
-		sgi_sources_changed(v, was->intid);
-		return;
-	}
-	bank_of(c->d, v, was->intid)->pending &= ~bit_of(was->intid);
-}
-
 /*
  * LR @i now reads @raw: apply what the guest's CPU interface did to it
- * since it was written (acknowledge: pending went; activation and
- * deactivation: active came or went) to the model. Changes the model
- * made meanwhile (another vCPU cleared the pending or active state)
- * are kept: only the guest's transitions are applied, not the LR state.
+ * since it was written (acknowledge: the pending state it was handed is
+ * consumed; activation and deactivation: active came or went) to the
+ * model. Changes the model made meanwhile (another vCPU cleared the
+ * pending or active state, a new edge) are kept: only the guest's
+ * transitions are applied, not the LR state.
  */
 static void lr_fold(struct vgic_ctx *c, struct vcpu *v, unsigned int i, u64 raw)
 {
@@ -1027,7 +1060,7 @@ static void lr_fold(struct vgic_ctx *c, struct vcpu *v, unsigned int i, u64 raw)
 	b = bank_of(c->d, v, was.intid);
 	m = bit_of(was.intid);
 	if ((was.state & VGIC_LR_PENDING) && !(now.state & VGIC_LR_PENDING))
-		acknowledged(c, v, &was);
+		b->lr_pending &= ~m;      /* acknowledged */
 	if (!(was.state & VGIC_LR_ACTIVE) && (now.state & VGIC_LR_ACTIVE))
 		b->active |= m;
 	if ((was.state & VGIC_LR_ACTIVE) && !(now.state & VGIC_LR_ACTIVE))
@@ -1153,18 +1186,47 @@ static u32 lowest_bit(u32 x)
 }
 
 /*
+ * GICv2 SGI @sgi: one source at a time is pending in the LR, the others
+ * wait in sgi_sources, and the LR's deactivation exits so that the next
+ * one follows. Returns whether the LR shows it pending.
+ */
+static bool sgi_v2_build(struct vcpu *v, u32 sgi, bool active, bool pending,
+			 struct vgic_lr *lr)
+{
+	struct vgic_cpu *vc = &v->vgic;
+	u8 *src = &vc->sgi_sources[sgi];
+
+	if (!pending) {
+		/* nothing to show */
+	} else if (vc->priv.lr_pending & bit_of(sgi)) {
+		lr->source = vc->sgi_lr_source[sgi];   /* a repeat merges */
+		*src &= (u8)~(1u << lr->source);
+	} else if (active || !*src) {
+		pending = false;
+	} else {
+		lr->source = (u8)__builtin_ctz(*src);
+		*src &= (u8)~(1u << lr->source);
+		vc->sgi_lr_source[sgi] = lr->source;
+		vc->priv.lr_pending |= bit_of(sgi);
+	}
+	sgi_sources_changed(v, sgi);
+	lr->eoi_maint = *src != 0;
+	return pending;
+}
+
+/*
  * The LR contents for @intid on @v; @held: the LR it is in now, or -1.
- * An active interrupt keeps the priority and source it was acknowledged
+ * What the LR shows pending is handed to it (pending_to_lr()). An
+ * active interrupt keeps the priority and source it was acknowledged
  * with. A pending state the LR cannot show (a HW interrupt that is
  * active: its physical one cannot fire again yet; a GICv2 SGI from
- * another source while one is active) waits in the model; for the SGI,
- * the deactivation is made to exit so that the next source follows.
+ * another source while one is active) waits in the model.
  */
 static void lr_build(struct vgic_ctx *c, struct vcpu *v, u32 intid, int held,
 		     struct vgic_lr *lr)
 {
 	struct vgic_cpu *vc = &v->vgic;
-	const struct vgic_bank *b = bank_of(c->d, v, intid);
+	struct vgic_bank *b = bank_of(c->d, v, intid);
 	u32 m = bit_of(intid);
 	bool active = b->active & m, pending = deliverable(c->d, b) & m;
 
@@ -1184,26 +1246,13 @@ static void lr_build(struct vgic_ctx *c, struct vcpu *v, u32 intid, int held,
 	} else if (!(b->edge & m)) {
 		lr->eoi_maint = true;     /* level-sensitive: resample then */
 	}
-	if (c->d->version == GIC_V2 && intid < VGIC_NR_SGIS) {
-		if (active) {
-			lr->eoi_maint = vc->sgi_sources[intid] != 0;
-			pending = false;
-		} else if (pending) {
-			lr->source = (u8)lowest_bit(vc->sgi_sources[intid]);
-		}
-	}
+	if (c->d->version == GIC_V2 && intid < VGIC_NR_SGIS)
+		pending = sgi_v2_build(v, intid, active, pending, lr);
+	else if (pending)
+		pending_to_lr(b, m);
+	if (!pending)
+		pending_from_lr(c, v, intid);
 	lr->state = (pending ? VGIC_LR_PENDING : 0) | (active ? VGIC_LR_ACTIVE : 0);
-}
-
-/* LR @i held @intid, which no longer belongs there: back to the model
- * (which has its state), and to whoever it is now routed to. */
-static void lr_evict(struct vgic_ctx *c, struct vcpu *v, unsigned int i, u32 intid)
-{
-	struct vcpu *t;
-
-	lr_free(c, v, i, intid);
-	if (is_spi(intid) && (t = vcpu_at(c->vm, c->d->route[spi_index(intid)])))
-		want_flush(c, t);
 }
 
 /* Writes @s into @v's LRs, reusing the LR an interrupt is already in;
@@ -1227,7 +1276,7 @@ static u32 lr_place(struct vgic_ctx *c, struct vcpu *v, const struct picks *s)
 		if (j < s->n)
 			held[j] = (int)i;
 		else
-			lr_evict(c, v, i, now.intid);
+			lr_free(c, v, i, now.intid);     /* no longer belongs there */
 	}
 	for (unsigned int j = 0; j < s->n; j++) {
 		lr_build(c, v, s->p[j].intid, held[j], &lr[j]);
@@ -1266,7 +1315,8 @@ static u32 lr_place(struct vgic_ctx *c, struct vcpu *v, const struct picks *s)
 static void hw_reconcile(struct vcpu *v)
 {
 	struct vgic_cpu *vc = &v->vgic;
-	u32 dead = vc->hw_live & ~vc->priv.in_lr & ~(vc->priv.pending | vc->priv.active);
+	u32 dead = vc->hw_live & ~vc->priv.in_lr &
+		   ~(vc->priv.pending | vc->priv.lr_pending | vc->priv.active);
 
 	for (u32 m = dead; m; m &= m - 1)
 		hw->deactivate(__builtin_ctz(m));
@@ -1352,13 +1402,10 @@ static void reset_private(struct vgic_ctx *c, struct vcpu *v)
 	vc->priv.enabled = SGI_BITS;
 	vc->priv.edge = SGI_BITS;
 	memset(vc->sgi_sources, 0, sizeof(vc->sgi_sources));
-	for (u32 k = 0; k < VGIC_SPI_BANKS; k++) {
-		u32 released = vc->spi_in_lr[k];
-
-		c->d->spi[k].in_lr &= ~released;
-		vc->spi_in_lr[k] = 0;
-		touch(c, v, VGIC_NR_PRIVATE + 32 * k, released);
-	}
+	memset(vc->sgi_lr_source, 0, sizeof(vc->sgi_lr_source));
+	for (u32 k = 0; k < VGIC_SPI_BANKS; k++)
+		for (u32 m = vc->spi_in_lr[k]; m; m &= m - 1)
+			lr_release(c, v, VGIC_NR_PRIVATE + 32 * k + __builtin_ctz(m));
 	vc->asleep = true;
 	update_irm_routes(c);
 	want_flush(c, v);

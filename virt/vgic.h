@@ -47,7 +47,12 @@ struct vgic_bank {
 	u32 group;        /* 1: group 1 */
 	u32 enabled;
 	u32 pending;      /* pending latch: an edge, ISPENDR, an SGI, a
-			   * forwarded PPI; cleared when acknowledged */
+			   * forwarded PPI; handed over to an LR that
+			   * shows it pending (lr_pending) */
+	u32 lr_pending;   /* latch held by the owning vCPU's LR, which showed
+			   * it pending at the last sync: cleared when the
+			   * guest acknowledges it, back to the latch if the
+			   * LR gives it up */
 	u32 level;        /* input line of level-sensitive interrupts */
 	u32 active;
 	u32 edge;         /* 1: edge-triggered, 0: level-sensitive */
@@ -61,6 +66,8 @@ struct vgic_cpu {
 	struct vgic_bank priv;                /* INTIDs 0..31 */
 	u8 sgi_sources[VGIC_NR_SGIS];         /* GICv2: pending SGI sources
 					       * (bit n: from vCPU n) */
+	u8 sgi_lr_source[VGIC_NR_SGIS];       /* GICv2: the source whose SGI
+					       * an LR holds (lr_pending) */
 	u32 spi_routed[VGIC_SPI_BANKS];       /* SPIs delivered to this vCPU */
 	u32 spi_in_lr[VGIC_SPI_BANKS];        /* SPIs in its list registers */
 	bool asleep;                          /* GICR_WAKER.ProcessorSleep */
