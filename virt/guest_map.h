@@ -21,7 +21,7 @@
 /* PL011 console, 4 KiB, SPI 1. */
 #define GUEST_UART_BASE 0x09000000ULL
 #define GUEST_UART_SIZE 0x1000ULL
-#define GUEST_UART_INTID 33
+#define GUEST_UART_INTID 33u
 
 /* virtio-mmio transports: slot i at BASE + i * STRIDE, SPI 16 + i. */
 #define GUEST_VIRTIO_BASE 0x0a000000ULL
@@ -33,11 +33,11 @@
 #define GUEST_RAM_BASE 0x40000000ULL
 
 /* Private interrupts, as on virt (INTIDs). */
-#define GUEST_MAINT_INTID 25      /* GIC maintenance (PPI 9) */
-#define GUEST_HYP_TIMER_INTID 26  /* EL2 physical timer (PPI 10) */
-#define GUEST_VTIMER_INTID 27     /* EL1 virtual timer (PPI 11) */
-#define GUEST_SEC_TIMER_INTID 29  /* secure physical timer (PPI 13) */
-#define GUEST_PTIMER_INTID 30     /* EL1 physical timer (PPI 14) */
+#define GUEST_MAINT_INTID 25u      /* GIC maintenance (PPI 9) */
+#define GUEST_HYP_TIMER_INTID 26u  /* EL2 physical timer (PPI 10) */
+#define GUEST_VTIMER_INTID 27u     /* EL1 virtual timer (PPI 11) */
+#define GUEST_SEC_TIMER_INTID 29u  /* secure physical timer (PPI 13) */
+#define GUEST_PTIMER_INTID 30u     /* EL1 physical timer (PPI 14) */
 
 /* Shared peripheral interrupts the vGIC implements: INTIDs 32..(32+N-1). */
 #define GUEST_NR_SPIS 64

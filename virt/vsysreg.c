@@ -37,29 +37,32 @@
  * table. GIC (PFR0 [27:24]) and PARange (MMFR0 [3:0]) are set by the
  * code below, not copied.
  */
+/* The ID registers by (CRm, op2) in one number, for switches. */
+#define ID_REG(crm, op2) ((crm) * 8 + (op2))
+
 static u64 id_visible_mask(unsigned int crm, unsigned int op2)
 {
-	switch ((crm << 3) | op2) {
-	case (4 << 3) | 0:   /* ID_AA64PFR0: EL0, EL1, FP, AdvSIMD, DIT, CSV2, CSV3 */
+	switch (ID_REG(crm, op2)) {
+	case ID_REG(4, 0):   /* ID_AA64PFR0: EL0, EL1, FP, AdvSIMD, DIT, CSV2, CSV3 */
 		return FIELD(0) | FIELD(4) | FIELD(16) | FIELD(20) | FIELD(48) |
 		       FIELD(56) | FIELD(60);
-	case (4 << 3) | 1:   /* ID_AA64PFR1: BT, SSBS, CSV2_frac */
+	case ID_REG(4, 1):   /* ID_AA64PFR1: BT, SSBS, CSV2_frac */
 		return FIELD(0) | FIELD(4) | FIELD(32);
-	case (5 << 3) | 0:   /* ID_AA64DFR0: DebugVer, BRPs, WRPs, CTX_CMPs, DoubleLock */
+	case ID_REG(5, 0):   /* ID_AA64DFR0: DebugVer, BRPs, WRPs, CTX_CMPs, DoubleLock */
 		return FIELD(0) | FIELD(12) | FIELD(20) | FIELD(28) | FIELD(36);
-	case (6 << 3) | 0:   /* ID_AA64ISAR0..2: instructions, all usable */
-	case (6 << 3) | 1:
-	case (6 << 3) | 2:
+	case ID_REG(6, 0):   /* ID_AA64ISAR0..2: instructions, all usable */
+	case ID_REG(6, 1):
+	case ID_REG(6, 2):
 		return ~0UL;
-	case (7 << 3) | 0:   /* ID_AA64MMFR0: all but the stage-2 granules,
+	case ID_REG(7, 0):   /* ID_AA64MMFR0: all but the stage-2 granules,
 			      * ExS, FGT; PARange is set below */
 		return ~(FIELD(0) | FIELD(32) | FIELD(36) | FIELD(40) |
 			 FIELD(44) | FIELD(56));
-	case (7 << 3) | 1:   /* ID_AA64MMFR1: HAFDBS, HPDS, PAN, SpecSEI, ETS,
+	case ID_REG(7, 1):   /* ID_AA64MMFR1: HAFDBS, HPDS, PAN, SpecSEI, ETS,
 			      * AFP, nTLBPA, CMOW, ECBHB */
 		return FIELD(0) | FIELD(12) | FIELD(20) | FIELD(24) | FIELD(36) |
 		       FIELD(44) | FIELD(48) | FIELD(56) | FIELD(60);
-	case (7 << 3) | 2:   /* ID_AA64MMFR2: all but NV, FWB, EVT */
+	case ID_REG(7, 2):   /* ID_AA64MMFR2: all but NV, FWB, EVT */
 		return ~(FIELD(24) | FIELD(40) | FIELD(56));
 	default:
 		return 0;
@@ -69,14 +72,14 @@ static u64 id_visible_mask(unsigned int crm, unsigned int op2)
 /* The hardware value of ID register (CRm, op2): the encodings form one
  * block, op0 3 op1 0 CRn 0, whose unallocated members read as zero. */
 #define ID_CASE(m, o) \
-	case ((m) << 3) | (o): return read_sysreg(s3_0_c0_c##m##_##o)
+	case ID_REG(m, o): return read_sysreg(s3_0_c0_c##m##_##o)
 #define ID_ROW(m) \
 	ID_CASE(m, 0); ID_CASE(m, 1); ID_CASE(m, 2); ID_CASE(m, 3); \
 	ID_CASE(m, 4); ID_CASE(m, 5); ID_CASE(m, 6); ID_CASE(m, 7)
 
 static u64 id_hardware(unsigned int crm, unsigned int op2)
 {
-	switch ((crm << 3) | op2) {
+	switch (ID_REG(crm, op2)) {
 	ID_ROW(1);
 	ID_ROW(2);
 	ID_ROW(3);
