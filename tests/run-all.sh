@@ -97,6 +97,7 @@ build_vms_image() {
 }
 build_vms_image virt-guests virt tests/scenarios/guests-virt.scenario
 build_vms_image virt-isolation virt tests/scenarios/isolation.scenario
+build_vms_image virt-reset virt tests/scenarios/reset.scenario
 build_vms_image rpi4-guests rpi4 tests/scenarios/guests-rpi4.scenario
 build_vms_image rpi4-isolation rpi4 tests/scenarios/isolation-rpi4.scenario
 # Last: the plain images' directories are left as they were built.
