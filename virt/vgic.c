@@ -197,10 +197,11 @@ static struct vcpu *vcpu_at(struct vm *vm, u8 index)
  * whose LR holds it, else the one it is routed to. */
 static struct vcpu *irq_vcpu(struct vgic_ctx *c, struct vcpu *v, u32 intid)
 {
-	u32 i = spi_index(intid);
+	u32 i;
 
 	if (!is_spi(intid))
 		return v;
+	i = spi_index(intid);
 	if (c->d->spi[i / 32].in_lr & bit_of(intid))
 		return c->vm->vcpus[c->d->owner[i]];
 	return vcpu_at(c->vm, c->d->route[i]);
@@ -227,7 +228,8 @@ static void touch_all(struct vgic_ctx *c)
 		want_flush(c, c->vm->vcpus[i]);
 }
 
-/* GICv2: an SGI is pending while any source has it pending. */
+/* GICv2: an SGI's latch is set while a source not yet handed to an LR
+ * has it pending. */
 static void sgi_sources_changed(struct vcpu *t, u32 sgi)
 {
 	if (t->vgic.sgi_sources[sgi])
@@ -1507,6 +1509,8 @@ static int hw_setup(void)
 
 void vgic_cpu_init_hw(void)
 {
+	if (!hw)
+		return;      /* no VM was set up: nothing uses the interface */
 	hw->reset_cpu();
 	gic_enable_private_here(gic_board()->maint_intid);
 }
