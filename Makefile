@@ -81,7 +81,7 @@ endif
 
 # ------------------------------------------------------------ the image
 
-objs-y := boot/head.o boot/main.o boot/board.o boot/smp.o \
+objs-y := boot/head.o arch/arm64/self_reloc.o boot/main.o boot/board.o boot/smp.o \
 	arch/arm64/vectors.o arch/arm64/exception.o arch/arm64/cache.o \
 	arch/arm64/cpu.o arch/arm64/esr.o arch/arm64/smccc.o arch/arm64/semihost.o \
 	lib/string.o lib/printf.o lib/fdt.o lib/memrange.o lib/console.o lib/panic.o \

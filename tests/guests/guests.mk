@@ -13,6 +13,7 @@ guest_hello_srcs := tests/guests/hello_fpsimd.S
 guest_rt_srcs := tests/guests/rt/start.S tests/guests/rt/vectors.S \
 	tests/guests/rt/rt.c tests/guests/rt/args.c tests/guests/rt/gic.c \
 	tests/guests/rt/gicv2.c tests/guests/rt/gicv3.c \
+	arch/arm64/self_reloc.S \
 	lib/string.c lib/printf.c lib/fdt.c lib/console.c lib/memrange.c \
 	boot/board.c arch/arm64/esr.c arch/arm64/smccc.S
 guest_obj = $(patsubst %,$(guest_out)/obj/%.o,$(basename $(1)))

@@ -10,7 +10,6 @@
 #include "tests/guests/rt/rt.h"
 #include "virt/guest_map.h"
 
-#define R_AARCH64_RELATIVE 1027
 
 /*
  * The map: one level-1 table of 1 GiB blocks, VA = PA below 2^RT_VA_BITS.
@@ -165,38 +164,6 @@ FUNC(mmu_enable)
 	isb				/* fetch with the MMU on from here */
 	ret
 ENDFUNC(mmu_enable)
-
-/*
- * Apply the R_AARCH64_RELATIVE relocations for the load address (the
- * image is linked at 0): *(base + offset) = base + addend. Runs with
- * caches on, so the stores are coherent with later loads. The build
- * (scripts/check-image.sh) rejects an image with any other type.
- */
-FUNC(relocate)
-	adr_l	x9, _start
-	adr_l	x10, __rela_start
-	adr_l	x11, __rela_end
-1:	cmp	x10, x11
-	b.hs	2f
-	ldp	x12, x13, [x10], #16	/* r_offset, r_info */
-	ldr	x14, [x10], #8		/* r_addend */
-	cmp	x13, #R_AARCH64_RELATIVE
-	b.ne	1b
-	add	x14, x14, x9
-	str	x14, [x9, x12]
-	b	1b
-2:	ret
-ENDFUNC(relocate)
-
-FUNC(clear_bss)
-	adr_l	x9, __bss_start
-	adr_l	x10, __bss_end
-1:	cmp	x9, x10
-	b.hs	2f
-	stp	xzr, xzr, [x9], #16	/* both ends are 16-byte aligned */
-	b	1b
-2:	ret
-ENDFUNC(clear_bss)
 
 	.section .bss.stacks, "aw", %nobits
 	.balign	16
