@@ -118,7 +118,7 @@ bool vsysreg_trap(struct vcpu *v, u32 iss)
 		return true;
 	}
 	if (!SYS_READ(iss) && (enc == ICC_SGI1R || enc == ICC_ASGI1R || enc == ICC_SGI0R)) {
-		vgic_sgi_sysreg(v, vcpu_reg(v, rt), enc == ICC_SGI0R);
+		vgic_sgi_sysreg(v, vcpu_reg(v, rt), enc != ICC_SGI1R);
 		return true;
 	}
 	vcpu_crash(v, "%s of system register S%u_%u_C%u_C%u_%u: not emulated",
