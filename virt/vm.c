@@ -26,7 +26,6 @@
 
 #define SZ_2M 0x200000ULL
 #define SZ_128M 0x8000000ULL
-#define DTB_MAX_SIZE 0x10000ULL    /* what guest_dt_build() may need */
 /* A raw binary is loaded where QEMU loads one for AArch64: 512 KiB in. */
 #define RAW_LOAD_OFFSET 0x80000ULL
 
@@ -40,20 +39,13 @@ static struct vcpu vcpu_slots[CONFIG_MAX_CPUS];
 
 /* VMs not yet fully stopped; the CPU that takes it to 0 ends the run. */
 static unsigned int vms_running;
+/* Set (relaxed) by vm_stop(); read by the CPU that ends the run, which
+ * is ordered after every vm_stop() by the acq_rel decrements of
+ * vcpus_running and vms_running in vm_vcpu_left(). */
 static bool vm_crashed_any;
 /* Set once by CPU 0 when every VM exists; secondaries wait for it. */
 static bool vms_started;
 
-/* Where a VM's images go in its RAM, decided once at creation. */
-struct vm_layout {
-	u64 kernel_ipa, kernel_span;   /* span: the Image's image_size */
-	u64 initrd_ipa;
-	u64 dtb_ipa;
-};
-
-static struct vm_layout layouts[SCENARIO_MAX_VMS];
-static u8 dtbs[SCENARIO_MAX_VMS][DTB_MAX_SIZE] __aligned(8);
-static unsigned int dtb_sizes[SCENARIO_MAX_VMS];
 
 static u64 le64(const u8 *p)
 {
@@ -113,10 +105,10 @@ static int plan_layout(const struct vm_config *c, struct vm_layout *l)
 	return 0;
 }
 
-static int build_dtb(const struct vm *vm, unsigned int id, const struct vm_layout *l,
-		     const struct board *b)
+static int build_dtb(struct vm *vm, const struct board *b)
 {
 	const struct vm_config *c = vm->cfg;
+	const struct vm_layout *l = &vm->layout;
 	struct guest_dt_params p = {
 		.ram_base = GUEST_RAM_BASE,
 		.ram_size = c->mem_size,
@@ -128,14 +120,14 @@ static int build_dtb(const struct vm *vm, unsigned int id, const struct vm_layou
 		.console = c->console,
 		.virtio_slots = 0,
 	};
-	int n = guest_dt_build(dtbs[id], sizeof(dtbs[id]), &p);
+	int n = guest_dt_build(vm->dtb, sizeof(vm->dtb), &p);
 
 	if (n < 0) {
 		printf("hv: VM '%s': its device tree does not fit in %llu bytes (%d)\n",
-		       c->name, (unsigned long long)DTB_MAX_SIZE, n);
+		       c->name, (unsigned long long)sizeof(vm->dtb), n);
 		return n;
 	}
-	dtb_sizes[id] = (unsigned int)n;
+	vm->dtb_size = (unsigned int)n;
 	return 0;
 }
 
@@ -143,13 +135,13 @@ static int build_dtb(const struct vm *vm, unsigned int id, const struct vm_layou
 static int vm_load(struct vm *vm)
 {
 	const struct vm_config *c = vm->cfg;
-	const struct vm_layout *l = &layouts[vm->id];
+	const struct vm_layout *l = &vm->layout;
 	int r = guest_write(vm, l->kernel_ipa, c->kernel.data, c->kernel.size);
 
 	if (!r && c->initrd.size)
 		r = guest_write(vm, l->initrd_ipa, c->initrd.data, c->initrd.size);
 	if (!r)
-		r = guest_write(vm, l->dtb_ipa, dtbs[vm->id], dtb_sizes[vm->id]);
+		r = guest_write(vm, l->dtb_ipa, vm->dtb, vm->dtb_size);
 	icache_inval_all();
 	return r;
 }
@@ -262,8 +254,8 @@ static void vm_power_on_boot_vcpu(struct vm *vm)
 {
 	struct vcpu *v0 = vm->vcpus[0];
 
-	v0->entry_pc = layouts[vm->id].kernel_ipa;
-	v0->entry_ctx = layouts[vm->id].dtb_ipa;
+	v0->entry_pc = vm->layout.kernel_ipa;
+	v0->entry_ctx = vm->layout.dtb_ipa;
 	/* Release: pairs with the acquire in the run loop's power check. */
 	__atomic_store_n(&v0->power, VCPU_ON_PENDING, __ATOMIC_RELEASE);
 }
@@ -299,7 +291,7 @@ static int vm_create(struct vm *vm, unsigned int id, const struct board *b)
 	vm->state = VM_RUNNING;
 	r = vm_check_board(c, b);
 	if (!r)
-		r = plan_layout(c, &layouts[id]);
+		r = plan_layout(c, &vm->layout);
 	if (!r)
 		r = vm_ipa_range(c, &vm->ipa_range);
 	if (!r)
@@ -307,7 +299,7 @@ static int vm_create(struct vm *vm, unsigned int id, const struct board *b)
 	if (!r)
 		r = vm_map(vm, b);
 	if (!r)
-		r = build_dtb(vm, id, &layouts[id], b);
+		r = build_dtb(vm, b);
 	if (r)
 		return r;
 	vm_add_vcpus(vm);
@@ -327,7 +319,7 @@ static int vm_create(struct vm *vm, unsigned int id, const struct board *b)
 		printf("%s%u", i ? "," : " ", c->pcpus[i]);
 	printf(", %llu MiB at 0x%llx, %s at IPA 0x%llx\n",
 	       (unsigned long long)(vm->ram_size >> 20), (unsigned long long)vm->ram_pa,
-	       c->kernel.path, (unsigned long long)layouts[id].kernel_ipa);
+	       c->kernel.path, (unsigned long long)vm->layout.kernel_ipa);
 	return 0;
 }
 
@@ -422,7 +414,9 @@ void vm_vcpu_reset_barrier(struct vcpu *v)
 	}
 	while (__atomic_load_n(&vm->reset_arrived, __ATOMIC_ACQUIRE) != vm->nr_vcpus)
 		cpu_relax();
-	vm->reset_arrived = 0;
+	/* Relaxed: every vCPU has arrived and waits for the generation
+	 * release below, which publishes this too. */
+	__atomic_store_n(&vm->reset_arrived, 0, __ATOMIC_RELAXED);
 	if (vm_load(vm))
 		panic("VM '%s': reloading its images failed", vm->name);
 	vgic_reset(vm);

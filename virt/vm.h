@@ -10,6 +10,7 @@
 #ifndef VIRT_VM_H
 #define VIRT_VM_H
 
+#include "lib/compiler.h"
 #include "lib/spinlock.h"
 #include "lib/types.h"
 #include "mm/stage2.h"
@@ -71,6 +72,16 @@ struct vcpu {
 #define VCPU_REQ_POWER (1u << 1) /* power state changed (CPU_ON/OFF) */
 #define VCPU_REQ_RESET (1u << 2) /* the VM restarts: wait, then reset */
 
+/* Where a VM's images go in its RAM, decided once at creation. */
+struct vm_layout {
+	u64 kernel_ipa, kernel_span;   /* span: the Image's image_size */
+	u64 initrd_ipa;
+	u64 dtb_ipa;
+};
+
+/* Room for a VM's device tree: about 2 KiB plus its command line. */
+#define VM_DTB_MAX 0x4000
+
 enum vm_state {
 	VM_RUNNING,
 	VM_OFF,                  /* the guest asked for SYSTEM_OFF */
@@ -92,6 +103,9 @@ struct vm {
 	struct stage2 s2;
 	unsigned int ipa_range;  /* PARange encoding of the IPA size */
 	paddr_t ram_pa;          /* host physical base of the guest's RAM */
+	struct vm_layout layout;
+	unsigned int dtb_size;
+	u8 dtb[VM_DTB_MAX] __aligned(8);  /* built once, reloaded at reset */
 	u64 ram_size;
 	struct vgic_dist vgic;
 	struct vpl011 uart;

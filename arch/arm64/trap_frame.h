@@ -23,7 +23,27 @@
 #define VEC_LOWER_A64 2
 #define VEC_LOWER_A32 3
 
-#ifndef __ASSEMBLY__
+#ifdef __ASSEMBLY__
+/* \op (stp or ldp) of x2..x29 at their struct trap_frame slots on SP:
+ * the part every vector's save and restore share (x0/x1 are the
+ * scratch registers around it, x30 pairs with SP or is alone). */
+.macro frame_pairs_from_x2 op
+	\op	x2, x3, [sp, #FRAME_X(2)]
+	\op	x4, x5, [sp, #FRAME_X(4)]
+	\op	x6, x7, [sp, #FRAME_X(6)]
+	\op	x8, x9, [sp, #FRAME_X(8)]
+	\op	x10, x11, [sp, #FRAME_X(10)]
+	\op	x12, x13, [sp, #FRAME_X(12)]
+	\op	x14, x15, [sp, #FRAME_X(14)]
+	\op	x16, x17, [sp, #FRAME_X(16)]
+	\op	x18, x19, [sp, #FRAME_X(18)]
+	\op	x20, x21, [sp, #FRAME_X(20)]
+	\op	x22, x23, [sp, #FRAME_X(22)]
+	\op	x24, x25, [sp, #FRAME_X(24)]
+	\op	x26, x27, [sp, #FRAME_X(26)]
+	\op	x28, x29, [sp, #FRAME_X(28)]
+.endm
+#else
 #include "lib/types.h"
 
 struct trap_frame {
