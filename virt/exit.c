@@ -13,6 +13,7 @@
 #include "lib/console.h"
 #include "lib/printf.h"
 #include "lib/spinlock.h"
+#include "virt/dirtyctl.h"
 #include "virt/exit.h"
 #include "virt/vcpu.h"
 #include "virt/vpsci.h"
@@ -79,15 +80,16 @@ void vcpu_crash(struct vcpu *v, const char *fmt, ...)
 	vm_stop(v->vm, VM_CRASHED);
 }
 
-/* HVC, and SMC (trapped by HCR_EL2.TSC): SMCCC calls. Only PSCI and the
- * SMCCC discovery calls exist; anything else gets NOT_SUPPORTED. */
+/* HVC, and SMC (trapped by HCR_EL2.TSC): SMCCC calls. PSCI, the SMCCC
+ * discovery calls and (test builds only) the dirty-log control channel
+ * exist; anything else gets NOT_SUPPORTED. */
 static void handle_smccc(struct vcpu *v)
 {
 	if (ESR_ISS(v->exit.esr) & 0xffff) {
 		vcpu_set_reg(v, 0, SMCCC_NOT_SUPPORTED);  /* not an SMCCC call */
 		return;
 	}
-	if (!vpsci_call(v))
+	if (!vpsci_call(v) && !dirtyctl_call(v))
 		vcpu_set_reg(v, 0, SMCCC_NOT_SUPPORTED);
 }
 

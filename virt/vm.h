@@ -13,6 +13,8 @@
 #include "lib/compiler.h"
 #include "lib/spinlock.h"
 #include "lib/types.h"
+#include "mm/dirty_log.h"
+#include "mm/memslot.h"
 #include "mm/stage2.h"
 #include "virt/guest_map.h"
 #include "virt/scenario.h"
@@ -65,12 +67,21 @@ struct vcpu {
 	u32 requests;            /* VCPU_REQ_* bits, atomic */
 	u32 reset_seen;          /* vm->reset_generation when it last reset */
 	struct vgic_cpu vgic;
+	struct dirty_ring ring;  /* pages it dirtied; it is the only producer */
+	/* Set and cleared only by this vCPU: it waits in its run loop
+	 * until the ring is below the soft limit again. */
+	bool ring_full;
+	/* 1 while it waits in its run loop for vm_resume(); store-release
+	 * by the vCPU, load-acquire in vm_pause(). */
+	u32 paused;
+	struct memslot_cache mmio_cache;   /* last MMIO decode (exit.c) */
 };
 
 /* Work a vCPU does before it enters the guest again (vcpu->requests). */
 #define VCPU_REQ_STOP (1u << 0)  /* the VM is stopping: leave for good */
 #define VCPU_REQ_POWER (1u << 1) /* power state changed (CPU_ON/OFF) */
 #define VCPU_REQ_RESET (1u << 2) /* the VM restarts: wait, then reset */
+#define VCPU_REQ_PAUSE (1u << 3) /* wait in the run loop until resumed */
 
 /* Where a VM's images go in its RAM, decided once at creation. */
 struct vm_layout {
@@ -101,6 +112,11 @@ struct vm {
 	u32 reset_generation;    /* bumped (release) when a reset is done */
 	u32 vcpus_running;       /* vCPUs not yet out for good, atomic */
 	struct stage2 s2;
+	struct memslots slots;   /* guest memory; RAM is slot 0 */
+	struct dirty_log dirty;  /* dirty tracking of the slots */
+	/* vm_pause() calls in force (under lock); vCPUs wait while it is
+	 * non-zero (load-acquire, pairs with the release in vm_resume()). */
+	u32 pause_depth;
 	unsigned int ipa_range;  /* PARange encoding of the IPA size */
 	paddr_t ram_pa;          /* host physical base of the guest's RAM */
 	struct vm_layout layout;
@@ -144,5 +160,18 @@ void vm_stop(struct vm *vm, enum vm_state why);
 
 /* Restarts @vm from its images, as at boot (PSCI SYSTEM_RESET). */
 void vm_request_reset(struct vm *vm);
+
+/* VM @id of the scenario, or NULL if there is none. */
+struct vm *vm_by_id(unsigned int id);
+
+/*
+ * Stops every vCPU of @vm outside the guest and outside any fault
+ * handler, and returns once they all wait (or have left for good), so
+ * that a harvest after it is exact. Pauses nest. Must not be called
+ * from one of @vm's own vCPUs.
+ */
+void vm_pause(struct vm *vm);
+/* Ends one vm_pause(); the vCPUs go on when the last one ends. */
+void vm_resume(struct vm *vm);
 
 #endif
