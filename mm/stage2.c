@@ -12,6 +12,9 @@
 
 /* A visitor's "done, stop walking" answer; never returned to callers. */
 #define WALK_STOP 1
+/* A leaf visitor's "go on, but not below this entry" answer (it just
+ * built a table whose entries need no visit). */
+#define WALK_SKIP 2
 
 
 /* ------------------------------------------------------------ geometry */
@@ -300,6 +303,8 @@ static int walk_entry(const struct walker *w, u64 *ptep, u64 ipa,
 		}
 	} else if (w->flags & STAGE2_WALK_LEAF) {
 		ret = visit(w, STAGE2_WALK_LEAF, ptep, ipa, level, start, end);
+		if (ret == WALK_SKIP)
+			return 0;
 		if (ret)
 			return ret;
 		pte = pte_read(ptep);   /* the visitor may have made a table */
@@ -375,27 +380,47 @@ static u64 split_need(unsigned int level, u64 start, u64 end)
 	return n;
 }
 
-/* Fills the table @arg (a paddr_t) with leaves covering block @old. */
+/* What a split builds: the new table, and the permissions its leaves
+ * get (@perms_mask 0: the block's own). */
+struct split_arg {
+	paddr_t table;
+	u64 perms_mask;
+	u64 perms;
+};
+
+/* Fills the table of @arg (a struct split_arg) with leaves covering
+ * block @old. */
 static u64 make_split_table(struct stage2 *s2, u64 old, unsigned int level,
 			    void *arg)
 {
-	paddr_t table = *(paddr_t *)arg;
-	u64 *t = table_va(s2, table);
+	const struct split_arg *sa = arg;
+	u64 *t = table_va(s2, sa->table);
 	u64 csize = pt_level_size(level + 1);
+	u64 attrs = (pte_leaf_attrs(old) & ~sa->perms_mask) | sa->perms;
+	u64 leaf = pte_make_leaf(pte_addr(old), attrs, level + 1);
 
-	for (unsigned int i = 0; i < PT_ENTRIES; i++)
-		t[i] = pte_make_leaf(pte_addr(old) + i * csize,
-					pte_leaf_attrs(old), level + 1);
-	return pte_make_table(table);
+	/* The hot loop of enabling dirty logging (one store per page). */
+	for (unsigned int i = 0; i < PT_ENTRIES; i++, leaf += csize)
+		t[i] = leaf;
+	return pte_make_table(sa->table);
 }
 
-/* Replaces the block @v points at by a table of next-level leaves. */
-static void split_leaf(const struct stage2_visit *v, struct table_cache *c)
+/* Replaces the block @v points at by a table of next-level leaves with
+ * its attributes, the permissions replaced by @perms unless @perms_mask
+ * is 0. */
+static void split_leaf_perms(const struct stage2_visit *v,
+			     struct table_cache *c, u64 perms_mask, u64 perms)
 {
-	paddr_t table = cache_take(v->s2, c);
+	struct split_arg sa = { .table = cache_take(v->s2, c),
+				.perms_mask = perms_mask, .perms = perms };
 
 	break_before_make(v->s2, v->ptep, v->ipa, v->level, make_split_table,
-			  &table);
+			  &sa);
+}
+
+static void split_leaf(const struct stage2_visit *v, struct table_cache *c)
+{
+	split_leaf_perms(v, c, 0, 0);
 }
 
 /* ------------------------------------------------------------- map */
@@ -649,6 +674,101 @@ int stage2_set_prot_log(struct stage2 *s2, u64 ipa, u64 size,
 int stage2_set_prot(struct stage2 *s2, u64 ipa, u64 size, unsigned int prot)
 {
 	return stage2_set_prot_log(s2, ipa, size, prot, NULL, NULL);
+}
+
+/* ------------------------------------------ split to pages (logging) */
+
+/*
+ * Every valid leaf becomes a 4 KiB page with the permissions r->perms.
+ * A block wholly inside the range is split straight into pages that
+ * carry the new permissions (a 1 GiB block first into 2 MiB blocks,
+ * which the walk then visits), so each page costs one store; a block
+ * straddling an end is split keeping its attributes and its inner part
+ * visited; pages already there get the compare-and-swap of prot_visit.
+ */
+static int pages_visit(struct stage2_visit *v)
+{
+	struct range_ctx *r = v->arg;
+
+	if (!pte_is_valid(v->old))
+		return 0;
+	if (v->level == 3)
+		return prot_visit(v);
+	if (!leaf_inside(v, r)) {
+		/* Counting: the inner 2 MiB blocks of a straddling 1 GiB
+		 * block are split again once the walk reaches them. */
+		if (r->dry && v->level == 1)
+			r->need += (v->end - v->start) / pt_level_size(2) + 2;
+		return 0;
+	}
+	if (r->dry) {
+		r->need += v->level == 2 ? 1 : 1 + PT_ENTRIES;
+		return 0;
+	}
+	/* The block's permissions give way to the new ones: a hardware
+	 * dirty mark on it is dropped, which is why this runs only before
+	 * logging starts, when no leaf has DBM set. */
+	split_leaf_perms(v, &r->cache, S2_PERM_MASK, r->perms);
+	return v->level == 2 ? WALK_SKIP : 0;
+}
+
+int stage2_split_to_pages(struct stage2 *s2, u64 ipa, u64 size,
+			  unsigned int prot)
+{
+	struct range_ctx r = { .perms = prot_perms(prot) };
+	int ret = check_range(s2, ipa, size);
+
+	if (ret)
+		return ret;
+	if (prot & ~STAGE2_PROT_PERMS)
+		return -EINVAL;
+	spin_lock(&s2->lock);
+	ret = range_op(s2, ipa, size, pages_visit, &r, STAGE2_WALK_LEAF);
+	/* Page downgrades issued TLBIs; splits completed their own. */
+	if (r.downgraded)
+		s2->ops->barrier(STAGE2_DSB_ISH);
+	publish(s2);
+	spin_unlock(&s2->lock);
+	return ret;
+}
+
+/* ----------------------------------- leaf access for dirty tracking */
+
+u64 *stage2_leaf_locked(struct stage2 *s2, u64 ipa, unsigned int *level)
+{
+	unsigned int l = s2->start_level;
+	/* The concatenated roots act as one table indexed by all the IPA
+	 * bits above the start level. */
+	u64 idx = ipa >> (PAGE_SHIFT_4K + PT_BITS_PER_LEVEL * (3 - l));
+	u64 *ptep;
+
+	if (ipa >> s2->ipa_bits)
+		return NULL;
+	ptep = table_va(s2, s2->root) + idx;
+	for (;;) {
+		u64 pte = pte_read(ptep);
+
+		if (!pte_is_table(pte, l))
+			break;
+		l++;
+		ptep = table_va(s2, pte_addr(pte)) + pt_index(ipa, l);
+	}
+	*level = l;
+	return ptep;
+}
+
+u64 stage2_pte_update(struct stage2 *s2, u64 *ptep, u64 clear, u64 set)
+{
+	u64 old = pte_read(ptep), new;
+
+	/* Compare-and-swap, as in prot_visit(): a hardware AF or dirty
+	 * update between our read and our write is never undone. */
+	do {
+		new = (old & ~clear) | set;
+		if (new == old)
+			return old;
+	} while (!pte_cas(s2, ptep, &old, new));
+	return old;
 }
 
 /* ------------------------------------------------- split and merge */
@@ -917,6 +1037,18 @@ static void arm64_tlbi_vmid(struct stage2 *s2)
 	isb();
 }
 
+static void arm64_tlbi_ipa_local(struct stage2 *s2, u64 ipa)
+{
+	(void)s2;   /* its VMID is the one in VTTBR_EL2 */
+	/* The relaxed entry is in memory before this CPU's walker looks. */
+	dsb(ishst);
+	__asm__ volatile("tlbi ipas2e1, %0" : : "r"(ipa >> 12) : "memory");
+	dsb(nsh);
+	/* Combined stage-1+2 entries are tagged by VA: drop them all. */
+	__asm__ volatile("tlbi vmalle1" : : : "memory");
+	dsb(nsh);   /* complete before the ERET back to the guest */
+}
+
 static void arm64_barrier(enum stage2_barrier kind)
 {
 	switch (kind) {
@@ -938,6 +1070,7 @@ const struct stage2_mm_ops stage2_default_ops = {
 	.virt_to_phys = identity_virt_to_phys,
 	.tlbi_ipa = arm64_tlbi_ipa,
 	.tlbi_vmid = arm64_tlbi_vmid,
+	.tlbi_ipa_local = arm64_tlbi_ipa_local,
 	.barrier = arm64_barrier,
 	.pte_written = NULL,
 };

@@ -47,6 +47,14 @@ struct stage2_mm_ops {
 	void (*tlbi_ipa)(struct stage2 *s2, u64 ipa, unsigned int level);
 	/* Invalidate every stage-1 and stage-2 entry of @s2's VMID. */
 	void (*tlbi_vmid)(struct stage2 *s2);
+	/*
+	 * Optional (NULL on the host): invalidate @ipa of @s2 on this CPU
+	 * only, which must be running one of @s2's vCPUs (its VTTBR_EL2 is
+	 * loaded). A vCPU's fault path calls it after relaxing a permission,
+	 * so that a cached stricter entry does not fault again; completed
+	 * on return.
+	 */
+	void (*tlbi_ipa_local)(struct stage2 *s2, u64 ipa);
 	void (*barrier)(enum stage2_barrier kind);
 	/* Optional (NULL on the target): told of every descriptor store. */
 	void (*pte_written)(struct stage2 *s2, const u64 *ptep, u64 val);
@@ -144,6 +152,17 @@ int stage2_set_prot_log(struct stage2 *s2, u64 ipa, u64 size,
 			void (*dirty)(void *arg, u64 ipa, u64 size), void *arg);
 
 /*
+ * Makes every leaf in [ipa, ipa + size) a 4 KiB page with the permissions
+ * @prot, blocks split by break-before-make straight into pages that have
+ * them (the start of dirty logging). Every TLB agrees on return. Tables
+ * are allocated before any change: -ENOMEM leaves everything as it was.
+ * Any hardware dirty state on a block split here is dropped: call it
+ * only while no leaf in the range has DBM set.
+ */
+int stage2_split_to_pages(struct stage2 *s2, u64 ipa, u64 size,
+			  unsigned int prot);
+
+/*
  * Replaces the block holding @ipa by a table of the next level (a 2 MiB
  * block becomes 512 pages, a 1 GiB block 512 2 MiB blocks) with the same
  * output and attributes, by break-before-make. -ENOENT if nothing is
@@ -166,6 +185,23 @@ int stage2_merge(struct stage2 *s2, u64 ipa, unsigned int level);
  */
 int stage2_translate(struct stage2 *s2, u64 ipa, paddr_t *pa,
 		     unsigned int *prot, unsigned int *level);
+
+/* ------------------------------------- leaf access (dirty tracking) */
+
+/*
+ * With s2->lock held: the entry that maps @ipa at the deepest level the
+ * tables reach (a leaf, or an invalid entry), its level in *@level; NULL
+ * if @ipa is outside the IPA space. Valid until the lock is dropped.
+ */
+u64 *stage2_leaf_locked(struct stage2 *s2, u64 ipa, unsigned int *level);
+
+/*
+ * With s2->lock held: atomically replaces the leaf at @ptep by
+ * (old & ~@clear) | @set, retrying if hardware changed it meanwhile, and
+ * returns the value replaced. No TLB maintenance: the caller issues it
+ * when a permission was taken away.
+ */
+u64 stage2_pte_update(struct stage2 *s2, u64 *ptep, u64 clear, u64 set);
 
 /* ------------------------------------------------------------ walker */
 
