@@ -22,9 +22,9 @@
 #define MEMSLOT_MAX 8
 
 /* Slot flags */
-#define MEMSLOT_LOG_DIRTY BIT(0)   /* writes are logged (mm/dirty_log.c) */
-#define MEMSLOT_READONLY BIT(1)    /* the guest may only read it (a view of
-				      another VM's memory) */
+#define MEMSLOT_LOG_DIRTY (1u << 0)   /* writes are logged (mm/dirty_log.c) */
+#define MEMSLOT_READONLY (1u << 1)    /* the guest may only read it (a view
+					 of another VM's memory) */
 
 struct memslot {
 	u64 ipa;        /* page aligned */
@@ -42,11 +42,16 @@ struct memslot_array {
 
 struct memslots {
 	struct memslot_array copy[2];
-	/* The copy readers use; store-release by the updater. */
+	/* The copy readers use. Stored by the updater (sequentially
+	 * consistent, hence a release) and re-checked by each reader after
+	 * it counted itself in readers[]: a Dekker pair (mm/memslot.c). */
 	struct memslot_array *active;
-	/* Readers inside each copy (atomic). */
+	/* Readers inside each copy (atomic). A reader that loaded a stale
+	 * @active may bump the spare copy's count for a moment; it backs
+	 * out without reading that copy. */
 	u32 readers[2];
-	/* Even: stable; odd: an update is in flight. Atomic. */
+	/* Even: stable; odd: an update is in flight. Atomic; written only
+	 * by the updater (store-release). */
 	u64 generation;
 	/* Serialises updaters (a leaf lock: see docs/locking.md). */
 	struct spinlock update_lock;
@@ -58,7 +63,9 @@ void memslots_init(struct memslots *ms);
 /*
  * Read section: returns the current array, which stays valid (and
  * unchanged) until memslots_read_end(ms, *token). Never waits for an
- * updater; sections may not nest on one CPU.
+ * updater (it only retries if an update published in between); sections
+ * may not nest on one CPU, and nothing inside one may wait, since an
+ * updater spins until the section ends.
  */
 const struct memslot_array *memslots_read_begin(struct memslots *ms,
 						 unsigned int *token);
@@ -92,13 +99,16 @@ int memslots_update(struct memslots *ms,
 int memslot_array_insert(struct memslot_array *a, const struct memslot *slot);
 /* Removes the slot @id; -ENOENT if absent. */
 int memslot_array_remove(struct memslot_array *a, u32 id);
-/* Sets and clears flags of slot @id; -ENOENT if absent. */
+/* Sets and clears flags of slot @id (a bit in both @set and @clear
+ * ends up set); -ENOENT if absent. */
 int memslot_array_change_flags(struct memslot_array *a, u32 id, u32 set,
 			       u32 clear);
 
 /*
  * A one-entry cache of a lookup keyed by IPA page, valid for one
- * generation (the MMIO decode of exit.c uses it). Filling is
+ * generation (the MMIO decode of exit.c uses it). A cache has one owner
+ * (a vCPU): its fields are plain, only the generation is shared. A
+ * value cannot be NULL (NULL is "not cached"). Filling is
  *
  *	gen = memslot_cache_begin(ms);      before the lookup
  *	... look up slots and devices ...
