@@ -93,9 +93,11 @@ objs-y += arch/arm64/guest.o arch/arm64/el1_state.o arch/arm64/fpsimd.o \
 	virt/guest_mem.o virt/vgic.o virt/vgic_v2.o virt/vgic_v3.o virt/vpl011.o \
 	virt/vconsole.o
 objs-y += mm/memslot.o virt/mmio_lookup.o
+objs-y += mm/dirty_log.o mm/dirty_ring.o
 objs-$(CONFIG_SELFTEST) += boot/selftest.o
 objs-$(CONFIG_GICV2) += drivers/gicv2.o
 objs-$(CONFIG_GICV3) += drivers/gicv3.o
+objs-$(CONFIG_DIRTY_TEST_CHANNEL) += virt/dirtyctl.o
 
 hv_objs := $(addprefix $(obj)/,$(objs-y))
 

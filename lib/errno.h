@@ -13,5 +13,6 @@
 #define ERANGE 34  /* value outside what is supported */
 #define ENOSYS 38  /* not supported on this board or build */
 #define ETIMEDOUT 110 /* hardware did not answer in time */
+#define EOPNOTSUPP 95 /* the CPU lacks a feature the request needs */
 
 #endif

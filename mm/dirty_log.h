@@ -71,6 +71,14 @@ struct dirty_log {
 	struct spinlock control_lock;
 	struct dirty_slot_state *slot_state[MEMSLOT_MAX];
 	struct page_pool *pool;
+	/* Set when a page went to an overflow bitmap (store-release after
+	 * the bit); a harvest exchanges it for 0 (acquire) before looking. */
+	u32 overflow_pending;
+	/* Told after a reset freed entries of vCPU ring @ring_index (the
+	 * order of dirty_log_add_vcpu_ring() calls), so that a vCPU waiting
+	 * for room wakes up. */
+	void (*wake)(void *arg, u32 ring_index);
+	void *wake_arg;
 	struct dirty_stats stats;
 };
 
@@ -141,8 +149,5 @@ u32 dirty_log_reset(struct dirty_log *log, u32 max);
 
 /* A copy of the counters. */
 void dirty_log_get_stats(struct dirty_log *log, struct dirty_stats *out);
-
-/* vCPU run loop: true once @ring is back below its soft limit. */
-bool dirty_log_ring_has_room(const struct dirty_ring *ring);
 
 #endif

@@ -188,6 +188,12 @@ int stage2_translate(struct stage2 *s2, u64 ipa, paddr_t *pa,
 
 /* ------------------------------------- leaf access (dirty tracking) */
 
+/* A descriptor read once, whole (hardware may be updating it). */
+static inline u64 stage2_pte_read(const u64 *ptep)
+{
+	return __atomic_load_n(ptep, __ATOMIC_RELAXED);
+}
+
 /*
  * With s2->lock held: the entry that maps @ipa at the deepest level the
  * tables reach (a leaf, or an invalid entry), its level in *@level; NULL

@@ -15,6 +15,7 @@
 #include "lib/spinlock.h"
 #include "virt/dirtyctl.h"
 #include "virt/exit.h"
+#include "virt/mmio_lookup.h"
 #include "virt/vcpu.h"
 #include "virt/vpsci.h"
 #include "virt/vsysreg.h"
@@ -34,6 +35,7 @@ static struct spinlock dump_lock = SPINLOCK_INIT;
 #define DABT_S1PTW(iss) (((iss) >> 7) & 1)  /* fault on a stage-1 walk */
 #define FSC_TYPE(fsc) ((fsc) & 0x3c)        /* fault type without level */
 #define FSC_TRANSLATION 0x04
+#define FSC_PERMISSION 0x0c
 /* HPFAR_EL2.FIPA, bits [43:4], holds IPA[51:12]. */
 #define HPFAR_FIPA_MASK 0xfffffffffff0UL
 
@@ -93,17 +95,6 @@ static void handle_smccc(struct vcpu *v)
 		vcpu_set_reg(v, 0, SMCCC_NOT_SUPPORTED);
 }
 
-static const struct mmio_region *find_mmio(const struct vm *vm, u64 ipa)
-{
-	for (unsigned int i = 0; i < vm->nr_mmio; i++) {
-		const struct mmio_region *r = &vm->mmio[i];
-
-		if (ipa - r->base < r->size)
-			return r;
-	}
-	return NULL;
-}
-
 /* Loads: zero- or sign-extended to the register width (SSE, SF). */
 static u64 extend_load(u64 val, unsigned int size, u32 iss)
 {
@@ -114,15 +105,29 @@ static u64 extend_load(u64 val, unsigned int size, u32 iss)
 	return DABT_SF(iss) ? val : (u32)val;
 }
 
+/* Is @ipa inside one of the VM's memslots? */
+static bool ipa_is_memory(struct vm *vm, u64 ipa)
+{
+	unsigned int token;
+	bool found = memslot_find(memslots_read_begin(&vm->slots, &token), ipa);
+
+	memslots_read_end(&vm->slots, token);
+	return found;
+}
+
 /* A data access the guest made outside its RAM: emulate it if a device
  * is there and the syndrome describes the access, else stop the VM. */
 static void emulate_mmio(struct vcpu *v, u32 iss)
 {
-	const struct mmio_region *r = find_mmio(v->vm, v->exit.ipa);
+	struct vm *vm = v->vm;
+	const struct mmio_region *r = mmio_lookup(&v->mmio_cache, &vm->slots,
+						  vm->mmio, vm->nr_mmio, v->exit.ipa);
 	unsigned int size = 1u << DABT_SAS(iss), rt = DABT_SRT(iss);
 	bool write = ISS_DABT_WNR(iss);
 	u64 val = 0;
 
+	if (!r && ipa_is_memory(vm, v->exit.ipa))
+		return;   /* see handle_abort(): retried */
 	if (!r) {
 		vcpu_crash(v, "%s at 0x%llx: nothing is mapped there",
 			   write ? "write" : "read", (unsigned long long)v->exit.ipa);
@@ -147,19 +152,50 @@ static void emulate_mmio(struct vcpu *v, u32 iss)
 	skip_instruction(v);
 }
 
+/*
+ * A permission fault on a write, or on a stage-1 table walk (which may
+ * be updating the guest's own access or dirty bits, so it counts as a
+ * write): memory write-protected for dirty logging, or a read-only view.
+ */
+static void handle_write_fault(struct vcpu *v)
+{
+	switch (dirty_log_write_fault(&v->vm->dirty, &v->ring, v->exit.ipa)) {
+	case DIRTY_FAULT_RING_FULL:
+		v->ring_full = true;   /* the run loop waits for room */
+		break;
+	case DIRTY_FAULT_HANDLED:
+		break;                 /* logged: the access is retried */
+	default:
+		vcpu_crash(v, "write at 0x%llx to memory it may only read",
+			   (unsigned long long)v->exit.ipa);
+		break;
+	}
+}
+
 static void handle_abort(struct vcpu *v, bool data)
 {
-	u32 iss = ESR_ISS(v->exit.esr), fsc = ISS_ABT_FSC(iss);
+	u32 iss = ESR_ISS(v->exit.esr), fsc = FSC_TYPE(ISS_ABT_FSC(iss));
 
 	v->exit.far = read_sysreg(far_el2);
 	v->exit.ipa = ((read_sysreg(hpfar_el2) & HPFAR_FIPA_MASK) << 8) |
 		      (v->exit.far & 0xfff);
+	if (fsc == FSC_PERMISSION && (DABT_S1PTW(iss) || (data && ISS_DABT_WNR(iss)))) {
+		handle_write_fault(v);
+		return;
+	}
+	/* Memory whose entry is being rebuilt (break-before-make while
+	 * logging starts or stops), or a slot added since the access: the
+	 * retried access finds it. Data accesses check in emulate_mmio(),
+	 * after the cached device lookup, to keep MMIO fast. */
+	if (fsc == FSC_TRANSLATION && (DABT_S1PTW(iss) || !data) &&
+	    ipa_is_memory(v->vm, v->exit.ipa))
+		return;
 	if (DABT_S1PTW(iss)) {
 		vcpu_crash(v, "its stage-1 page tables are at 0x%llx, outside its memory",
 			   (unsigned long long)v->exit.ipa);
 		return;
 	}
-	if (!data || FSC_TYPE(fsc) != FSC_TRANSLATION) {
+	if (!data || fsc != FSC_TRANSLATION) {
 		vcpu_crash(v, "%s at 0x%llx outside its memory map",
 			   data ? "access" : "instruction fetch",
 			   (unsigned long long)v->exit.ipa);

@@ -19,5 +19,8 @@ int guest_write(struct vm *vm, u64 ipa, const void *src, u64 len)
 	/* The guest may run with its MMU and caches off: its accesses then
 	 * go to memory, past any line we just dirtied. */
 	dcache_clean_inval_poc(dst, len);
+	/* Logged after the bytes are in place: a consumer that finds the
+	 * page in the log and then reads it sees them (DESIGN §7). */
+	dirty_log_hyp_write(&vm->dirty, ipa, len);
 	return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * The one door through which the hypervisor writes into a guest's memory
  * (image loading now; device emulation and virtio later). Every such
- * write is bounds-checked against the VM's RAM here, and this is where
- * the dirty log learns of it (issue 4).
+ * write is bounds-checked against the VM's RAM here, and logged in the
+ * VM's dirty log (mm/dirty_log.h) after the bytes are in place.
  */
 #ifndef VIRT_GUEST_MEM_H
 #define VIRT_GUEST_MEM_H

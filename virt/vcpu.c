@@ -58,7 +58,11 @@ static void vcpu_load(struct vcpu *v)
 	struct stage2 *s2 = &v->vm->s2;
 	u64 hpmn = (read_sysreg(pmcr_el0) >> 11) & MDCR_HPMN_MASK;
 
-	write_sysreg(vtcr_el2, s2->vtcr);
+	/* Hardware access flag and dirty state on where the CPU has them:
+	 * harmless until dirty logging sets DBM on some leaves (every
+	 * leaf is mapped with AF already set). */
+	write_sysreg(vtcr_el2, s2->vtcr | (v->vm->dirty.cpu_has_dbm ?
+					   VTCR_HA | VTCR_HD : 0));
 	write_sysreg(vttbr_el2, s2->vttbr);
 	write_sysreg(vpidr_el2, read_sysreg(midr_el1));
 	write_sysreg(vmpidr_el2, VMPIDR_RES1 | v->index);
@@ -169,12 +173,68 @@ static bool vcpu_power_up_to_date(struct vcpu *v)
 	return true;
 }
 
+/* A wake condition: the pause @v parked for is over or was renewed. */
+static bool vcpu_pause_changed(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	return !__atomic_load_n(&vm->pause_depth, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&vm->pause_seq, __ATOMIC_ACQUIRE) != v->paused_seq;
+}
+
+/*
+ * Parks @v while its VM is paused (vm_pause()), outside the guest and
+ * any handler, holding no lock. Each time it sees a new pause it says
+ * so (release, pairs with the acquire in vm_pause()'s vcpu_parked()).
+ * Returns early for any other request, which the run loop handles
+ * before it comes back here.
+ */
+static void vcpu_pause_wait(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+
+	while (__atomic_load_n(&vm->pause_depth, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&v->requests, __ATOMIC_ACQUIRE)) {
+		/* Acquire: pairs with the release in vm_pause(). */
+		u32 seq = __atomic_load_n(&vm->pause_seq, __ATOMIC_ACQUIRE);
+
+		__atomic_store_n(&v->paused_seq, seq, __ATOMIC_RELEASE);
+		vcpu_wait_until(v, vcpu_pause_changed);
+	}
+}
+
+/* A wake condition: a reset freed room in the vCPU's dirty ring. */
+static bool vcpu_ring_has_room(struct vcpu *v)
+{
+	return !dirty_ring_soft_full(&v->ring);
+}
+
+/*
+ * The dirty ring reached its soft limit on the last exit: wait, holding
+ * no lock, until a reset (which kicks us, vm.c wake_vcpu()) makes room.
+ * Only this vCPU sets and clears ring_full. Returns true while it must
+ * still wait.
+ */
+static bool vcpu_ring_wait(struct vcpu *v)
+{
+	if (vcpu_ring_has_room(v)) {
+		v->ring_full = false;
+		return false;
+	}
+	__atomic_fetch_add(&v->vm->dirty.stats.ring_full_waits, 1, __ATOMIC_RELAXED);
+	vcpu_wait_until(v, vcpu_ring_has_room);
+	return true;
+}
+
 /* @v leaves this CPU for good: its timers stop here, the VM is told. */
 static void vcpu_put(struct vcpu *v)
 {
 	write_sysreg(cntv_ctl_el0, 0);
 	write_sysreg(cntp_ctl_el0, 0);
 	isb();
+	/* Release: pairs with the acquire in vm_pause(): a pause need not
+	 * wait for a vCPU that will never run again. */
+	__atomic_store_n(&v->left, 1, __ATOMIC_RELEASE);
 	vm_vcpu_left(v);
 }
 
@@ -196,10 +256,16 @@ void vcpu_run(struct vcpu *v)
 				vm_vcpu_reset_barrier(v);
 			powered = vcpu_power_up_to_date(v);
 		}
+		if (__atomic_load_n(&v->vm->pause_depth, __ATOMIC_ACQUIRE)) {
+			vcpu_pause_wait(v);
+			continue;
+		}
 		if (!powered) {
 			vcpu_wait_until(v, vcpu_is_powered);
 			continue;
 		}
+		if (v->ring_full && vcpu_ring_wait(v))
+			continue;
 		vgic_flush(v);
 		unsigned int kind = guest_enter(v);
 		vgic_sync(v);

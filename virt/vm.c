@@ -197,6 +197,43 @@ static int vm_map(struct vm *vm, const struct board *b)
 	return r;
 }
 
+static int add_ram_slot(struct memslot_array *next, void *arg)
+{
+	return memslot_array_insert(next, arg);
+}
+
+static void wake_vcpu(void *arg, u32 ring_index)
+{
+	struct vm *vm = arg;
+
+	vcpu_kick(vm->vcpus[ring_index]);
+}
+
+/*
+ * RAM becomes memslot 0, and the dirty-tracking engine gets one ring per
+ * vCPU (ring i is vCPU i's, which wake_vcpu() relies on).
+ */
+static int vm_init_memory(struct vm *vm)
+{
+	struct memslot ram = { .ipa = GUEST_RAM_BASE, .size = vm->ram_size,
+			       .pa = vm->ram_pa, .id = 0, .flags = 0 };
+	int r;
+
+	memslots_init(&vm->slots);
+	r = memslots_update(&vm->slots, add_ram_slot, &ram);
+	if (!r)
+		r = dirty_log_init(&vm->dirty, &vm->s2, &vm->slots, &hyp_pool,
+				   cpu_hafdbs() >= HAFDBS_AF_DBM);
+	for (unsigned int i = 0; !r && i < vm->nr_vcpus; i++)
+		r = dirty_log_add_vcpu_ring(&vm->dirty, &vm->vcpus[i]->ring);
+	vm->dirty.wake = wake_vcpu;
+	vm->dirty.wake_arg = vm;
+	if (r)
+		printf("hv: VM '%s': no memory for its dirty rings (%d)\n",
+		       vm->name, r);
+	return r;
+}
+
 static int gicd_access(struct vcpu *v, void *dev, u64 off, unsigned int size,
 		       bool write, u64 *val)
 {
@@ -244,6 +281,7 @@ static void vm_add_vcpus(struct vm *vm)
 		v->index = i;
 		v->pcpu = p;
 		v->power = VCPU_OFF;
+		memslot_cache_init(&v->mmio_cache);
 		vm->vcpus[i] = v;
 		cpus[p].vcpu = v;
 	}
@@ -303,6 +341,9 @@ static int vm_create(struct vm *vm, unsigned int id, const struct board *b)
 	if (r)
 		return r;
 	vm_add_vcpus(vm);
+	r = vm_init_memory(vm);
+	if (r)
+		return r;
 	r = vgic_init(vm);
 	if (r) {
 		printf("hv: VM '%s': virtual GIC set-up failed (%d)\n", vm->name, r);
@@ -369,6 +410,55 @@ void vm_vcpu_left(struct vcpu *v)
 		       crashed ? "; at least one was stopped by the hypervisor" : "");
 		boot_finish(!crashed);
 	}
+}
+
+struct vm *vm_by_id(unsigned int id)
+{
+	/* Published before any vCPU runs (vms_started, release). */
+	return id < scenario.nr_vms ? &vms[id] : NULL;
+}
+
+/* Has @v parked having seen pause @seq (or a later one), or left? */
+static bool vcpu_parked(struct vcpu *v, u32 seq)
+{
+	/* Acquire: pairs with the vCPU's releases in vcpu_pause_wait() and
+	 * vcpu_put(): what it did before parking (its last fault, its last
+	 * ring entry) is visible to the caller's harvest. */
+	return (s32)(__atomic_load_n(&v->paused_seq, __ATOMIC_ACQUIRE) - seq) >= 0 ||
+	       __atomic_load_n(&v->left, __ATOMIC_ACQUIRE);
+}
+
+void vm_pause(struct vm *vm)
+{
+	u32 seq;
+
+	spin_lock(&vm->lock);
+	seq = vm->pause_seq + 1;
+	/* Release: pair with the vCPUs' acquires in vcpu_pause_wait(). A
+	 * vCPU parks only after seeing this @seq, so an older parking
+	 * (from an earlier pause) never satisfies the wait below. */
+	__atomic_store_n(&vm->pause_seq, seq, __ATOMIC_RELEASE);
+	__atomic_store_n(&vm->pause_depth, vm->pause_depth + 1, __ATOMIC_RELEASE);
+	spin_unlock(&vm->lock);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_request(vm->vcpus[i], VCPU_REQ_PAUSE);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		while (!vcpu_parked(vm->vcpus[i], seq))
+			cpu_relax();
+}
+
+void vm_resume(struct vm *vm)
+{
+	u32 depth;
+
+	spin_lock(&vm->lock);
+	depth = vm->pause_depth ? vm->pause_depth - 1 : 0;
+	/* Release: pairs with the acquire in vcpu_pause_wait(). */
+	__atomic_store_n(&vm->pause_depth, depth, __ATOMIC_RELEASE);
+	spin_unlock(&vm->lock);
+	if (!depth)
+		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+			vcpu_kick(vm->vcpus[i]);
 }
 
 void vm_request_reset(struct vm *vm)

@@ -71,9 +71,11 @@ struct vcpu {
 	/* Set and cleared only by this vCPU: it waits in its run loop
 	 * until the ring is below the soft limit again. */
 	bool ring_full;
-	/* 1 while it waits in its run loop for vm_resume(); store-release
-	 * by the vCPU, load-acquire in vm_pause(). */
-	u32 paused;
+	/* The vm->pause_seq it last saw while parked in its run loop, and
+	 * 1 in @left once it left for good: store-release by the vCPU,
+	 * load-acquire in vm_pause(). */
+	u32 paused_seq;
+	u32 left;
 	struct memslot_cache mmio_cache;   /* last MMIO decode (exit.c) */
 };
 
@@ -114,9 +116,11 @@ struct vm {
 	struct stage2 s2;
 	struct memslots slots;   /* guest memory; RAM is slot 0 */
 	struct dirty_log dirty;  /* dirty tracking of the slots */
-	/* vm_pause() calls in force (under lock); vCPUs wait while it is
-	 * non-zero (load-acquire, pairs with the release in vm_resume()). */
+	/* vm_pause() calls in force, and how many were ever made; both
+	 * written under @lock with store-release, read by the vCPUs with
+	 * load-acquire (virt/vcpu.c, vcpu_pause_wait()). */
 	u32 pause_depth;
+	u32 pause_seq;
 	unsigned int ipa_range;  /* PARange encoding of the IPA size */
 	paddr_t ram_pa;          /* host physical base of the guest's RAM */
 	struct vm_layout layout;

@@ -1,0 +1,799 @@
+/*
+ * The dirty-tracking engine (mm/dirty_log.h; design and proofs in
+ * docs/dirty-tracking.md): enabling and disabling logging, the write
+ * fault path, hypervisor writes, the DBM armed set and its scan, harvest
+ * and reset. Locks: control_lock → memslots.update_lock, and
+ * control_lock → stage2.lock → vm_ring_lock / page_pool.lock
+ * (docs/locking.md).
+ */
+#include "mm/dirty_log.h"
+
+#include "lib/compiler.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+
+/* Up to this many pages re-protected by one reset pass get one TLBI
+ * each; more get one TLBI for the whole VMID. */
+#define RESET_TLBI_PAGES 16
+/* DBM pages found dirty by a scan, held until their TLBI is done. */
+#define SCAN_BATCH 64
+
+#define BITS_PER_WORD 64
+
+/*
+ * Per logged slot. One page-pool allocation holds the struct and the
+ * arrays after it; @pages and the group count fix their sizes.
+ */
+struct dirty_slot_state {
+	u32 id;
+	u64 ipa;
+	u64 pages;
+	paddr_t mem;                 /* the allocation */
+	u64 mem_pages;
+	/* Pages no ring could take: set atomically by any producer, taken
+	 * by the harvest with an atomic exchange per word. */
+	u64 *overflow;
+	/* Pages the harvest took from @overflow; the next reset re-protects
+	 * them. Under control_lock. */
+	u64 *overflow_taken;
+	/* The DBM armed set: a bitmap of groups and the list of them, so
+	 * that a scan costs what is armed, not the slot. Under stage2.lock. */
+	u64 *armed;
+	u32 *armed_list;
+	u32 nr_armed;
+};
+
+static u64 words_for(u64 bits)
+{
+	return (bits + BITS_PER_WORD - 1) / BITS_PER_WORD;
+}
+
+static u64 groups_of(u64 pages)
+{
+	return (pages + DIRTY_DBM_GROUP_PAGES - 1) / DIRTY_DBM_GROUP_PAGES;
+}
+
+/* Counters are written from several CPUs at once and read racily. */
+static void stat_add(u64 *counter, u64 n)
+{
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
+static void *pool_va(const struct dirty_log *log, paddr_t pa)
+{
+	return log->s2->ops->phys_to_virt(pa);
+}
+
+static void *alloc_zeroed(struct dirty_log *log, u64 bytes, paddr_t *pa,
+			  u64 *npages)
+{
+	u64 n = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+	void *va;
+
+	if (page_alloc(log->pool, n, 1, pa))
+		return NULL;
+	va = pool_va(log, *pa);
+	memset(va, 0, n * PAGE_SIZE);
+	*npages = n;
+	return va;
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int ring_alloc(struct dirty_log *log, struct dirty_ring *ring)
+{
+	paddr_t pa;
+	u64 npages;
+	struct dirty_gfn *gfns = alloc_zeroed(
+		log, (u64)DIRTY_RING_ENTRIES * sizeof(struct dirty_gfn), &pa, &npages);
+
+	if (!gfns)
+		return -ENOMEM;
+	return dirty_ring_init(ring, gfns, DIRTY_RING_ENTRIES, DIRTY_RING_RESERVE);
+}
+
+int dirty_log_init(struct dirty_log *log, struct stage2 *s2,
+		   struct memslots *slots, struct page_pool *pool,
+		   bool cpu_has_dbm)
+{
+	memset(log, 0, sizeof(*log));
+	log->s2 = s2;
+	log->slots = slots;
+	log->pool = pool;
+	log->cpu_has_dbm = cpu_has_dbm;
+	log->mode = DIRTY_MODE_OFF;
+	return ring_alloc(log, &log->vm_ring);
+}
+
+int dirty_log_add_vcpu_ring(struct dirty_log *log, struct dirty_ring *ring)
+{
+	int ret;
+
+	if (log->nr_vcpu_rings == DIRTY_LOG_MAX_VCPUS)
+		return -ENOSPC;
+	ret = ring_alloc(log, ring);
+	if (!ret)
+		log->vcpu_rings[log->nr_vcpu_rings++] = ring;
+	return ret;
+}
+
+static struct dirty_slot_state *slot_state(const struct dirty_log *log, u32 id)
+{
+	return id < MEMSLOT_MAX ? log->slot_state[id] : NULL;
+}
+
+static void slot_state_free(struct dirty_log *log, u32 id)
+{
+	struct dirty_slot_state *st = log->slot_state[id];
+
+	if (st) {
+		log->slot_state[id] = NULL;
+		page_free(log->pool, st->mem, st->mem_pages);
+	}
+}
+
+/* State for @slot, reused if an earlier run left one of the same shape
+ * (its overflow bits may still await a harvest). */
+static int slot_state_get(struct dirty_log *log, const struct memslot *slot)
+{
+	struct dirty_slot_state *st = slot_state(log, slot->id);
+	u64 pages = slot->size / PAGE_SIZE, words = words_for(pages);
+	u64 groups = groups_of(pages), gwords = words_for(groups);
+	u64 bytes = sizeof(*st) + (2 * words + gwords) * sizeof(u64) +
+		    groups * sizeof(u32);
+	paddr_t pa;
+	u64 npages;
+	u8 *p;
+
+	if (st && st->ipa == slot->ipa && st->pages == pages)
+		return 0;
+	if (slot->id >= MEMSLOT_MAX)
+		return -EINVAL;
+	slot_state_free(log, slot->id);
+	p = alloc_zeroed(log, bytes, &pa, &npages);
+	if (!p)
+		return -ENOMEM;
+	st = (struct dirty_slot_state *)p;
+	p += ALIGN_UP(sizeof(*st), sizeof(u64));
+	st->id = slot->id;
+	st->ipa = slot->ipa;
+	st->pages = pages;
+	st->mem = pa;
+	st->mem_pages = npages;
+	st->overflow = (u64 *)p;
+	st->overflow_taken = st->overflow + words;
+	st->armed = st->overflow_taken + words;
+	st->armed_list = (u32 *)(st->armed + gwords);
+	log->slot_state[slot->id] = st;
+	return 0;
+}
+
+/* ------------------------------------------------ recording a page */
+
+static void overflow_mark(struct dirty_log *log, struct dirty_slot_state *st,
+			  u64 page)
+{
+	__atomic_fetch_or(&st->overflow[page / BITS_PER_WORD],
+			  1ULL << (page % BITS_PER_WORD), __ATOMIC_RELAXED);
+	/* Release: the bit is set before the flag is seen; pairs with the
+	 * acquire exchange in overflow_collect(). */
+	__atomic_store_n(&log->overflow_pending, 1, __ATOMIC_RELEASE);
+	stat_add(&log->stats.overflow_pages, 1);
+}
+
+/* A page dirtied outside any vCPU: into the VM's ring, or overflow. */
+static void log_vm_page(struct dirty_log *log, struct dirty_slot_state *st,
+			u64 page)
+{
+	enum dirty_ring_push r;
+
+	spin_lock(&log->vm_ring_lock);
+	r = dirty_ring_push(&log->vm_ring, st->id, page);
+	spin_unlock(&log->vm_ring_lock);
+	if (r == DIRTY_RING_FULL)
+		overflow_mark(log, st, page);
+	else
+		stat_add(&log->stats.pages_logged, 1);
+}
+
+/* The logged slot holding @ipa, or NULL. */
+static const struct memslot *logged_slot(const struct memslot_array *a, u64 ipa)
+{
+	const struct memslot *slot = memslot_find(a, ipa);
+
+	return slot && (slot->flags & MEMSLOT_LOG_DIRTY) ? slot : NULL;
+}
+
+void dirty_log_hyp_write(struct dirty_log *log, u64 ipa, u64 len)
+{
+	const struct memslot_array *a;
+	unsigned int token;
+
+	/* Acquire: pairs with the release in dirty_log_enable(); a write
+	 * that sees logging off came before it started. */
+	if (!len || __atomic_load_n(&log->mode, __ATOMIC_ACQUIRE) == DIRTY_MODE_OFF)
+		return;
+	a = memslots_read_begin(log->slots, &token);
+	for (u64 p = ALIGN_DOWN(ipa, PAGE_SIZE); p < ipa + len; p += PAGE_SIZE) {
+		const struct memslot *slot = logged_slot(a, p);
+		struct dirty_slot_state *st = slot ? slot_state(log, slot->id) : NULL;
+
+		if (st)
+			log_vm_page(log, st, (p - slot->ipa) / PAGE_SIZE);
+	}
+	memslots_read_end(log->slots, token);
+}
+
+/* ------------------------------------------------------- fault path */
+
+/* The level-3 entry of @ipa, or NULL (a block: a change is in flight). */
+static u64 *page_pte(struct stage2 *s2, u64 ipa)
+{
+	unsigned int level;
+	u64 *ptep = stage2_leaf_locked(s2, ipa, &level);
+
+	return ptep && level == 3 && pte_is_valid(stage2_pte_read(ptep)) ? ptep : NULL;
+}
+
+static void tlbi_local(struct stage2 *s2, u64 ipa)
+{
+	if (s2->ops->tlbi_ipa_local)
+		s2->ops->tlbi_ipa_local(s2, ipa);
+}
+
+/*
+ * wp: log first, then make writable, both under stage2.lock. The lock
+ * keeps a reset from re-protecting the page between the two (it would
+ * free our entry and then find the page still read-only, and the write
+ * that follows would go unrecorded). The push never waits, so holding
+ * the lock across it cannot deadlock (seed: the waitqueue deadlock).
+ */
+static enum dirty_fault wp_fault(struct dirty_log *log, struct dirty_ring *ring,
+				 struct dirty_slot_state *st, u64 page, u64 *ptep)
+{
+	enum dirty_fault ret = DIRTY_FAULT_HANDLED;
+
+	if (stage2_pte_read(ptep) & S2AP_W) {
+		/* Another vCPU logged it and made it writable, under this
+		 * lock: it is in the log; no reset re-protected it since. */
+		stat_add(&log->stats.spurious_faults, 1);
+		return ret;
+	}
+	switch (dirty_ring_push(ring, st->id, page)) {
+	case DIRTY_RING_FULL:
+		overflow_mark(log, st, page);
+		ret = DIRTY_FAULT_RING_FULL;
+		break;
+	case DIRTY_RING_SOFT_FULL:
+		stat_add(&log->stats.pages_logged, 1);
+		ret = DIRTY_FAULT_RING_FULL;
+		break;
+	default:
+		stat_add(&log->stats.pages_logged, 1);
+		break;
+	}
+	stage2_pte_update(log->s2, ptep, 0, S2AP_W);
+	return ret;
+}
+
+/*
+ * dbm: arm the group around the page: every page of it becomes
+ * writable-clean (DBM), the faulting one included, and the hardware
+ * records the writes from now on; the next scan reports them.
+ */
+static void dbm_arm(struct dirty_log *log, struct dirty_slot_state *st,
+		    u64 page, u64 *ptep)
+{
+	u64 group = page / DIRTY_DBM_GROUP_PAGES;
+	u64 first = group * DIRTY_DBM_GROUP_PAGES;
+	u64 n = MIN((u64)DIRTY_DBM_GROUP_PAGES, st->pages - first);
+	/* Groups are 64 KiB aligned in a slot whose base is too, so they
+	 * never cross a table: the group's entries are contiguous. */
+	u64 *first_pte = ptep - (page - first);
+	u64 bit = 1ULL << (group % BITS_PER_WORD);
+
+	if (!(st->armed[group / BITS_PER_WORD] & bit)) {
+		st->armed[group / BITS_PER_WORD] |= bit;
+		st->armed_list[st->nr_armed++] = (u32)group;
+		stat_add(&log->stats.dbm_arm_faults, 1);
+	} else {
+		stat_add(&log->stats.spurious_faults, 1);
+	}
+	for (u64 i = 0; i < n; i++)
+		stage2_pte_update(log->s2, first_pte + i, 0, S2_DBM);
+}
+
+enum dirty_fault dirty_log_write_fault(struct dirty_log *log,
+				       struct dirty_ring *ring, u64 ipa)
+{
+	enum dirty_fault ret = DIRTY_FAULT_HANDLED;
+	const struct memslot_array *a;
+	const struct memslot *slot;
+	struct dirty_slot_state *st;
+	unsigned int token;
+	u64 *ptep;
+
+	a = memslots_read_begin(log->slots, &token);
+	slot = memslot_find(a, ipa);
+	if (!slot || (slot->flags & MEMSLOT_READONLY)) {
+		memslots_read_end(log->slots, token);
+		return DIRTY_FAULT_NOT_LOGGED;
+	}
+	st = slot_state(log, slot->id);
+	spin_lock(&log->s2->lock);
+	ptep = page_pte(log->s2, ipa);
+	/*
+	 * A writable slot that is not (or no longer) logged, or whose entry
+	 * is not a page: logging is being switched on or off and the
+	 * tables are being changed; the retried access will find them done.
+	 */
+	if ((slot->flags & MEMSLOT_LOG_DIRTY) && st && ptep) {
+		u64 page = (ipa - slot->ipa) / PAGE_SIZE;
+
+		/* Acquire not needed: the slot flag we saw was published
+		 * (memslots_update, release) after the mode was set. */
+		if (__atomic_load_n(&log->mode, __ATOMIC_RELAXED) == DIRTY_MODE_DBM) {
+			dbm_arm(log, st, page, ptep);
+		} else {
+			stat_add(&log->stats.wp_faults, 1);
+			ret = wp_fault(log, ring, st, page, ptep);
+		}
+	}
+	spin_unlock(&log->s2->lock);
+	/* This CPU may hold the stricter entry that faulted. */
+	tlbi_local(log->s2, ipa);
+	memslots_read_end(log->slots, token);
+	return ret;
+}
+
+/* ------------------------------------------------------- DBM scan */
+
+/* Pages the scan found dirty, held until their TLB entries are gone. */
+struct scan_batch {
+	u32 n;
+	struct { u32 slot; u64 page; } e[SCAN_BATCH];
+	bool tlbi;       /* a descriptor lost W or DBM since the last flush */
+};
+
+/* The scan's changes take effect in every TLB, then what it found is
+ * logged: a consumer never sees a page before it is protected again. */
+static void scan_flush(struct dirty_log *log, struct scan_batch *b)
+{
+	struct stage2 *s2 = log->s2;
+
+	if (b->tlbi) {
+		s2->ops->barrier(STAGE2_DSB_ISHST);
+		s2->ops->tlbi_vmid(s2);
+		s2->ops->barrier(STAGE2_DSB_ISH);
+		b->tlbi = false;
+	}
+	for (u32 i = 0; i < b->n; i++)
+		log_vm_page(log, slot_state(log, b->e[i].slot), b->e[i].page);
+	b->n = 0;
+}
+
+static void scan_record(struct dirty_log *log, struct scan_batch *b,
+			const struct dirty_slot_state *st, u64 page)
+{
+	if (b->n == SCAN_BATCH)
+		scan_flush(log, b);
+	b->e[b->n].slot = st->id;
+	b->e[b->n].page = page;
+	b->n++;
+}
+
+/*
+ * One armed group: each dirty page is cleaned (W cleared, DBM kept) and
+ * recorded. A group found wholly clean leaves the armed set: its pages
+ * lose DBM and are plain write-protected again (a write that raced in
+ * is recorded from the value the CAS replaced). Returns true if the
+ * group stays armed.
+ */
+static bool scan_group(struct dirty_log *log, struct dirty_slot_state *st,
+		       u64 group, struct scan_batch *b)
+{
+	u64 first = group * DIRTY_DBM_GROUP_PAGES;
+	u64 n = MIN((u64)DIRTY_DBM_GROUP_PAGES, st->pages - first);
+	u64 *ptep = page_pte(log->s2, st->ipa + first * PAGE_SIZE);
+	u64 dirty = 0;
+
+	if (!ptep)
+		return false;   /* cannot happen while logging: tables are pages */
+	stat_add(&log->stats.dbm_pages_scanned, n);
+	for (u64 i = 0; i < n; i++) {
+		if ((stage2_pte_read(&ptep[i]) & (S2_DBM | S2AP_W)) != (S2_DBM | S2AP_W))
+			continue;
+		/* Only hardware sets W here, and never clears it: the value
+		 * the CAS replaces is dirty too. */
+		stage2_pte_update(log->s2, &ptep[i], S2AP_W, 0);
+		scan_record(log, b, st, first + i);
+		dirty++;
+	}
+	if (dirty) {
+		b->tlbi = true;
+		stat_add(&log->stats.dbm_pages_dirty, dirty);
+		return true;
+	}
+	for (u64 i = 0; i < n; i++)
+		if (stage2_pte_update(log->s2, &ptep[i], S2_DBM | S2AP_W, 0) & S2AP_W)
+			scan_record(log, b, st, first + i);
+	b->tlbi = true;
+	stat_add(&log->stats.dbm_groups_disarmed, 1);
+	return false;
+}
+
+static void scan_slot(struct dirty_log *log, struct dirty_slot_state *st,
+		      struct scan_batch *b)
+{
+	spin_lock(&log->s2->lock);
+	for (u32 i = 0; i < st->nr_armed;) {
+		u32 group = st->armed_list[i];
+
+		if (scan_group(log, st, group, b)) {
+			i++;
+			continue;
+		}
+		st->armed[group / BITS_PER_WORD] &= ~(1ULL << (group % BITS_PER_WORD));
+		st->armed_list[i] = st->armed_list[--st->nr_armed];
+	}
+	scan_flush(log, b);
+	spin_unlock(&log->s2->lock);
+}
+
+static void dbm_scan(struct dirty_log *log)
+{
+	struct scan_batch batch = { 0 };
+
+	stat_add(&log->stats.dbm_scans, 1);
+	for (u32 id = 0; id < MEMSLOT_MAX; id++)
+		if (log->slot_state[id])
+			scan_slot(log, log->slot_state[id], &batch);
+}
+
+/* ------------------------------------------------- harvest and reset */
+
+/* Moves overflow bits into @out (and into overflow_taken for the next
+ * reset); what does not fit goes back. */
+static u32 overflow_collect(struct dirty_log *log, struct dirty_gfn *out,
+			    u32 max)
+{
+	u32 n = 0;
+
+	/* Acquire: pairs with the release in overflow_mark(); every bit
+	 * set before that flag is visible below. */
+	if (!__atomic_exchange_n(&log->overflow_pending, 0, __ATOMIC_ACQUIRE))
+		return 0;
+	for (u32 id = 0; id < MEMSLOT_MAX; id++) {
+		struct dirty_slot_state *st = log->slot_state[id];
+
+		for (u64 w = 0; st && w < words_for(st->pages); w++) {
+			u64 bits = __atomic_exchange_n(&st->overflow[w], 0,
+						       __ATOMIC_ACQUIRE);
+
+			while (bits && n < max) {
+				unsigned int bit = __builtin_ctzll(bits);
+
+				bits &= bits - 1;
+				out[n].flags = DIRTY_GFN_F_DIRTY;
+				out[n].slot = st->id;
+				out[n].offset = w * BITS_PER_WORD + bit;
+				st->overflow_taken[w] |= 1ULL << bit;
+				n++;
+			}
+			if (bits) {
+				/* No room: back they go, for the next harvest. */
+				__atomic_fetch_or(&st->overflow[w], bits, __ATOMIC_RELAXED);
+				__atomic_store_n(&log->overflow_pending, 1, __ATOMIC_RELEASE);
+				return n;
+			}
+		}
+	}
+	return n;
+}
+
+u32 dirty_log_harvest(struct dirty_log *log, struct dirty_gfn *out, u32 max,
+		      bool *more)
+{
+	u32 n = 0;
+
+	spin_lock(&log->control_lock);
+	if (log->mode == DIRTY_MODE_DBM)
+		dbm_scan(log);
+	for (u32 i = 0; i < log->nr_vcpu_rings; i++)
+		n += dirty_ring_collect(log->vcpu_rings[i], out + n, max - n);
+	n += dirty_ring_collect(&log->vm_ring, out + n, max - n);
+	n += overflow_collect(log, out + n, max - n);
+	stat_add(&log->stats.harvested, n);
+	spin_unlock(&log->control_lock);
+	*more = n == max;
+	return n;
+}
+
+/* What one reset pass re-protected, for its TLB invalidation. */
+struct reprotect_ctx {
+	struct dirty_log *log;
+	const struct memslot_array *slots;
+	const struct memslot *slot;   /* the last slot looked up */
+	u64 ipas[RESET_TLBI_PAGES];
+	u32 downgraded;
+};
+
+/*
+ * Write-protects the page of a harvested entry again, unless the entry
+ * names no logged page (logging was stopped since, or a guest that maps
+ * the ring wrote nonsense into it) or the page is armed for DBM, whose
+ * dirty state only the scan cleans (it recorded that state already).
+ */
+static void reprotect(void *arg, u32 slot_id, u64 page)
+{
+	struct reprotect_ctx *c = arg;
+	struct stage2 *s2 = c->log->s2;
+	u64 ipa, *ptep;
+
+	if (!c->slot || c->slot->id != slot_id)
+		c->slot = memslot_by_id(c->slots, slot_id);
+	if (!c->slot || !(c->slot->flags & MEMSLOT_LOG_DIRTY) ||
+	    page >= c->slot->size / PAGE_SIZE)
+		return;
+	ipa = c->slot->ipa + page * PAGE_SIZE;
+	ptep = page_pte(s2, ipa);
+	if (!ptep || (stage2_pte_read(ptep) & S2_DBM))
+		return;
+	if (!(stage2_pte_update(s2, ptep, S2AP_W, 0) & S2AP_W))
+		return;
+	if (c->downgraded < RESET_TLBI_PAGES)
+		c->ipas[c->downgraded] = ipa;
+	c->downgraded++;
+}
+
+/* The pages re-protected so far count as protected only after this. */
+static void reprotect_flush(struct reprotect_ctx *c)
+{
+	struct stage2 *s2 = c->log->s2;
+
+	if (!c->downgraded)
+		return;
+	s2->ops->barrier(STAGE2_DSB_ISHST);
+	if (c->downgraded > RESET_TLBI_PAGES)
+		s2->ops->tlbi_vmid(s2);
+	else
+		for (u32 i = 0; i < c->downgraded; i++)
+			s2->ops->tlbi_ipa(s2, c->ipas[i], 3);
+	s2->ops->barrier(STAGE2_DSB_ISH);
+	c->downgraded = 0;
+}
+
+/* One ring: re-protect (under stage2.lock, so no fault handler is
+ * between its push and its write enable), invalidate, then free. */
+static u32 reset_ring(struct reprotect_ctx *c, struct dirty_ring *ring, u32 max)
+{
+	u32 n;
+
+	spin_lock(&c->log->s2->lock);
+	n = dirty_ring_reset_begin(ring, max, reprotect, c);
+	spin_unlock(&c->log->s2->lock);
+	reprotect_flush(c);
+	dirty_ring_reset_finish(ring, n);
+	return n;
+}
+
+/* Pages the last harvests took from the overflow bitmaps. */
+static u32 reset_overflow(struct reprotect_ctx *c)
+{
+	u32 n = 0;
+
+	for (u32 id = 0; id < MEMSLOT_MAX; id++) {
+		struct dirty_slot_state *st = c->log->slot_state[id];
+
+		for (u64 w = 0; st && w < words_for(st->pages); w++) {
+			u64 bits = st->overflow_taken[w];
+
+			if (!bits)
+				continue;
+			st->overflow_taken[w] = 0;
+			spin_lock(&c->log->s2->lock);
+			for (; bits; bits &= bits - 1, n++)
+				reprotect(c, st->id, w * BITS_PER_WORD +
+					  __builtin_ctzll(bits));
+			spin_unlock(&c->log->s2->lock);
+			reprotect_flush(c);
+		}
+	}
+	return n;
+}
+
+u32 dirty_log_reset(struct dirty_log *log, u32 max)
+{
+	struct reprotect_ctx c = { .log = log };
+	unsigned int token;
+	u32 total = 0;
+
+	spin_lock(&log->control_lock);
+	c.slots = memslots_read_begin(log->slots, &token);
+	for (u32 i = 0; i < log->nr_vcpu_rings && total < max; i++) {
+		u32 n = reset_ring(&c, log->vcpu_rings[i], max - total);
+
+		total += n;
+		if (n && log->wake)
+			log->wake(log->wake_arg, i);
+	}
+	if (total < max)
+		total += reset_ring(&c, &log->vm_ring, max - total);
+	total += reset_overflow(&c);
+	memslots_read_end(log->slots, token);
+	stat_add(&log->stats.reset, total);
+	spin_unlock(&log->control_lock);
+	return total;
+}
+
+/* ------------------------------------------------ enable and disable */
+
+/* The writable slots of the moment (ids), at most MEMSLOT_MAX. */
+static u32 writable_slots(struct dirty_log *log, struct memslot *out)
+{
+	unsigned int token;
+	const struct memslot_array *a = memslots_read_begin(log->slots, &token);
+	u32 n = 0;
+
+	for (u32 i = 0; i < a->nr; i++)
+		if (!(a->slots[i].flags & MEMSLOT_READONLY))
+			out[n++] = a->slots[i];
+	memslots_read_end(log->slots, token);
+	return n;
+}
+
+struct flag_edit {
+	const struct memslot *slots;
+	u32 n;
+	u32 set, clear;
+};
+
+static int edit_flags(struct memslot_array *next, void *arg)
+{
+	const struct flag_edit *e = arg;
+
+	for (u32 i = 0; i < e->n; i++) {
+		int ret = memslot_array_change_flags(next, e->slots[i].id, e->set,
+						     e->clear);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void set_log_flag(struct dirty_log *log, const struct memslot *slots,
+			 u32 n, bool on)
+{
+	struct flag_edit e = { slots, n, on ? MEMSLOT_LOG_DIRTY : 0,
+			       on ? 0 : MEMSLOT_LOG_DIRTY };
+
+	memslots_update(log->slots, edit_flags, &e);
+}
+
+/* A DBM-dirty page found while logging stops is still recorded. */
+static void disable_dirty(void *arg, u64 ipa, u64 size)
+{
+	struct dirty_log *log = arg;
+	unsigned int token;
+	const struct memslot_array *a = memslots_read_begin(log->slots, &token);
+	const struct memslot *slot = memslot_find(a, ipa);
+	struct dirty_slot_state *st = slot ? slot_state(log, slot->id) : NULL;
+
+	for (u64 off = 0; st && off < size; off += PAGE_SIZE)
+		log_vm_page(log, st, (ipa + off - slot->ipa) / PAGE_SIZE);
+	memslots_read_end(log->slots, token);
+}
+
+/* Blocks back wherever a slot covers a whole aligned one. */
+static void merge_blocks(struct stage2 *s2, const struct memslot *slot)
+{
+	for (unsigned int level = 2; level >= 1; level--) {
+		u64 size = pt_level_size(level);
+
+		for (u64 ipa = ALIGN_UP(slot->ipa, size);
+		     ipa + size <= slot->ipa + slot->size; ipa += size)
+			stage2_merge(s2, ipa, level);   /* -EINVAL: keep pages */
+	}
+}
+
+/* Logging off for @slots: flags first (no new logging fault after the
+ * update returns), then writable, then merged. */
+static void stop_logging(struct dirty_log *log, const struct memslot *slots,
+			 u32 n)
+{
+	set_log_flag(log, slots, n, false);
+	for (u32 i = 0; i < n; i++) {
+		struct dirty_slot_state *st = slot_state(log, slots[i].id);
+
+		stage2_set_prot_log(log->s2, slots[i].ipa, slots[i].size,
+				    STAGE2_PROT_R | STAGE2_PROT_W | STAGE2_PROT_X,
+				    disable_dirty, log);
+		merge_blocks(log->s2, &slots[i]);
+		if (st) {
+			spin_lock(&log->s2->lock);
+			memset(st->armed, 0, words_for(groups_of(st->pages)) * sizeof(u64));
+			st->nr_armed = 0;
+			spin_unlock(&log->s2->lock);
+		}
+	}
+	/* Release: pairs with the acquire in dirty_log_hyp_write(). */
+	__atomic_store_n(&log->mode, DIRTY_MODE_OFF, __ATOMIC_RELEASE);
+}
+
+static int start_logging(struct dirty_log *log, const struct memslot *slots,
+			 u32 n, enum dirty_mode mode)
+{
+	for (u32 i = 0; i < n; i++) {
+		int ret = -EINVAL;
+
+		/* Armed groups must not cross a table (dbm_arm). */
+		if (IS_ALIGNED(slots[i].ipa, DIRTY_DBM_GROUP_PAGES * PAGE_SIZE))
+			ret = slot_state_get(log, &slots[i]);
+		if (ret)
+			return ret;
+	}
+	memset(&log->stats, 0, sizeof(log->stats));
+	log->stats.mode = mode;
+	/* Release: the mode and the slot states are visible to a fault
+	 * handler before the LOG_DIRTY flag it acts on (published by the
+	 * memslot update below, itself a release). */
+	__atomic_store_n(&log->mode, mode, __ATOMIC_RELEASE);
+	set_log_flag(log, slots, n, true);
+	for (u32 i = 0; i < n; i++) {
+		int ret = stage2_split_to_pages(log->s2, slots[i].ipa, slots[i].size,
+						STAGE2_PROT_R | STAGE2_PROT_X);
+		if (ret) {
+			stop_logging(log, slots, n);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+int dirty_log_enable(struct dirty_log *log, enum dirty_mode mode)
+{
+	struct memslot slots[MEMSLOT_MAX];
+	u32 n;
+	int ret;
+
+	if (mode == DIRTY_MODE_AUTO)
+		mode = log->cpu_has_dbm ? DIRTY_MODE_DBM : DIRTY_MODE_WP;
+	if (mode != DIRTY_MODE_WP && mode != DIRTY_MODE_DBM)
+		return -EINVAL;
+	if (mode == DIRTY_MODE_DBM && !log->cpu_has_dbm)
+		return -EOPNOTSUPP;
+	spin_lock(&log->control_lock);
+	if (log->mode != DIRTY_MODE_OFF) {
+		spin_unlock(&log->control_lock);
+		return -EBUSY;
+	}
+	n = writable_slots(log, slots);
+	ret = start_logging(log, slots, n, mode);
+	spin_unlock(&log->control_lock);
+	return ret;
+}
+
+int dirty_log_disable(struct dirty_log *log)
+{
+	struct memslot slots[MEMSLOT_MAX];
+	u32 n;
+
+	spin_lock(&log->control_lock);
+	if (log->mode == DIRTY_MODE_OFF) {
+		spin_unlock(&log->control_lock);
+		return -EINVAL;
+	}
+	n = writable_slots(log, slots);
+	stop_logging(log, slots, n);
+	spin_unlock(&log->control_lock);
+	return 0;
+}
+
+void dirty_log_get_stats(struct dirty_log *log, struct dirty_stats *out)
+{
+	const u64 *src = (const u64 *)&log->stats;
+	u64 *dst = (u64 *)out;
+
+	for (size_t i = 0; i < sizeof(*out) / sizeof(u64); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
