@@ -39,10 +39,13 @@ struct dirty_ring {
 	u32 size;           /* entries, a power of two */
 	u32 soft_limit;     /* push reports "soft full" from here on */
 	/* Next entry the producer fills. Written only by the producer;
-	 * read by others only for statistics. */
+	 * read by others only for statistics. The consumer and the
+	 * resetter also read it (relaxed) to bound their scans: a guest
+	 * that maps the ring can write any flags, only indices are trusted. */
 	u32 dirty_index;
 	/* Next entry the resetter frees. Written only by the resetter
-	 * (store-release), read by the producer (load-acquire). */
+	 * (store-release), read by the producer (load-acquire). The
+	 * consumer reads it too (load-acquire) to catch up with it. */
 	u32 reset_index;
 	/* Next entry the in-hypervisor consumer looks at (its private
 	 * cursor; a consumer that maps the ring keeps its own). */
@@ -65,7 +68,8 @@ enum dirty_ring_push {
 int dirty_ring_init(struct dirty_ring *ring, struct dirty_gfn *gfns, u32 size,
 		    u32 reserve);
 
-/* Producer: publishes {slot, offset}. Never waits. One producer at a time. */
+/* Producer: publishes {slot, offset}. Never waits. One producer at a time.
+ * Also FULL if a guest wrote into the next free entry: never overwritten. */
 enum dirty_ring_push dirty_ring_push(struct dirty_ring *ring, u32 slot,
 				     u64 offset);
 
@@ -79,7 +83,8 @@ bool dirty_ring_soft_full(const struct dirty_ring *ring);
  * Consumer: copies up to @max DIRTY entries, in ring order from
  * fetch_index, into @out and marks each RESET. Stops at the first entry
  * that is not DIRTY (entries are published in order). Returns the count.
- * One consumer at a time.
+ * One consumer at a time. If a guest's RESET marks let the resetter
+ * pass fetch_index, collection resumes at reset_index.
  */
 u32 dirty_ring_collect(struct dirty_ring *ring, struct dirty_gfn *out, u32 max);
 
@@ -89,6 +94,8 @@ u32 dirty_ring_collect(struct dirty_ring *ring, struct dirty_gfn *out, u32 max);
  * Returns how many it passed. The caller then makes the re-protection
  * effective (TLB invalidation completed) and calls dirty_ring_reset_finish
  * with that count. One resetter at a time.
+ * @reprotect gets slot and offset as read from the shared entry: if the
+ * ring is mapped into a guest they are untrusted and must be checked.
  */
 u32 dirty_ring_reset_begin(struct dirty_ring *ring, u32 max,
 			   void (*reprotect)(void *arg, u32 slot, u64 offset),
