@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <spawn.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/compiler.h"
@@ -20,13 +21,13 @@
 
 #define RACE_ENTRIES 64
 #define RACE_RESERVE 8
-#define RACE_PUSHES 100000u
+#define RACE_PUSHES 300000u
 #define RACE_BATCH 8                         /* entries per collect / reset */
 #define RACE_START (0xffffffffu - RACE_PUSHES / 2)   /* indices wrap mid-run */
 #define RACE_SLOT(seq) ((u32)((seq) % 5))
-/* Yields in a row without progress after which a thread gives up: some
- * entry was lost and the others wait for it forever. */
-#define STALL_YIELDS (1u << 22)
+/* Seconds without progress after which a thread gives up: some entry
+ * was lost and the others would wait for it forever. */
+#define STALL_SECONDS 30
 
 /* Each result field is written by one thread, read after the joins. */
 struct race {
@@ -41,21 +42,35 @@ struct race {
 	bool resetter_stalled;
 };
 
-/* Counts a fruitless round; true once the thread should give up. */
-static bool stalled(u32 *idle, bool progress)
+/* A thread's time without progress. */
+struct stall {
+	bool waiting;
+	struct timespec since;
+};
+
+/* Notes a round and yields if it was fruitless; true once it is time
+ * to give up. */
+static bool stalled(struct stall *s, bool progress)
 {
+	struct timespec now;
+
 	if (progress) {
-		*idle = 0;
+		s->waiting = false;
 		return false;
 	}
 	sched_yield();
-	return ++*idle >= STALL_YIELDS;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!s->waiting) {
+		s->waiting = true;
+		s->since = now;
+	}
+	return now.tv_sec - s->since.tv_sec >= STALL_SECONDS;
 }
 
 static void *race_producer(void *arg)
 {
 	struct race *r = arg;
-	u32 idle = 0;
+	struct stall idle = { 0 };
 
 	for (u64 seq = 0; seq < RACE_PUSHES;) {
 		bool pushed = dirty_ring_push(&r->ring, RACE_SLOT(seq), seq) !=
@@ -75,7 +90,7 @@ static void *race_consumer(void *arg)
 {
 	struct race *r = arg;
 	struct dirty_gfn out[RACE_BATCH];
-	u32 idle = 0;
+	struct stall idle = { 0 };
 
 	while (r->collected < RACE_PUSHES) {
 		u32 n = dirty_ring_collect(&r->ring, out, RACE_BATCH);
@@ -106,7 +121,7 @@ static void race_reprotect(void *arg, u32 slot, u64 offset)
 static void *race_resetter(void *arg)
 {
 	struct race *r = arg;
-	u32 idle = 0;
+	struct stall idle = { 0 };
 
 	while (r->reprotected < RACE_PUSHES) {
 		u32 n = dirty_ring_reset_begin(&r->ring, RACE_BATCH, race_reprotect, r);
