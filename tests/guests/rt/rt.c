@@ -10,8 +10,10 @@
 #include "arch/arm64/esr.h"
 #include "arch/arm64/irq.h"
 #include "arch/arm64/mmio.h"
+#include "arch/arm64/pte.h"
 #include "arch/arm64/sysreg.h"
 #include "lib/arch_hooks.h"
+#include "lib/errno.h"
 #include "lib/printf.h"
 #include "tests/guests/rt/gic.h"
 #include "tests/guests/rt/pl011.h"
@@ -93,6 +95,20 @@ void rt_pass(void)
 	if (!claim_verdict())
 		stop_here();
 	printf("%s: PASS\n", guest_name);
+	power_off();
+}
+
+void rt_pass_note(const char *fmt, ...)
+{
+	char note[REASON_MAX];
+	va_list ap;
+
+	if (!claim_verdict())
+		stop_here();
+	va_start(ap, fmt);
+	vsnprintf(note, sizeof(note), fmt, ap);
+	va_end(ap);
+	printf("%s: PASS %s\n", guest_name, note);
 	power_off();
 }
 
@@ -203,6 +219,32 @@ void rt_main_primary(const void *dtb)
 	       gic_name(), rt_board.bootargs ? rt_board.bootargs : "");
 	guest_main();
 	rt_pass();
+}
+
+/* --------------------------------------------------------- the map */
+
+/* start.S: the level-1 table of 1 GiB blocks, one entry per GiB. */
+extern u64 rt_pgtable[];
+#define RT_GIB_SHIFT 30
+#define RT_PTE_PXN (1ULL << 53)       /* EL1 stage 1: never executable at EL1 */
+
+int rt_map_readonly(paddr_t base, u64 size)
+{
+	u64 gib = 1ULL << RT_GIB_SHIFT;
+
+	if ((base & (gib - 1)) || base < RT_DEVICE_END || !size ||
+	    size > (1ULL << RT_VA_BITS) - base)
+		return -EINVAL;
+	for (u64 i = base >> RT_GIB_SHIFT; i <= (base + size - 1) >> RT_GIB_SHIFT; i++)
+		WRITE_ONCE(rt_pgtable[i], rt_pgtable[i] | PTE_AP_RO | RT_PTE_PXN);
+	/* The walks read the table through the caches (TCR_EL1 IRGN0/ORGN0
+	 * write-back): the stores are complete for them after the DSB, then
+	 * every vCPU's TLB forgets the writable blocks. */
+	dsb(ishst);
+	__asm__ volatile("tlbi vmalle1is" ::: "memory");
+	dsb(ish);
+	isb();
+	return 0;
 }
 
 /* ----------------------------------------------------------- exceptions */

@@ -36,9 +36,21 @@ paddr_t rt_image_start(void);
 paddr_t rt_image_end(void);
 
 /* The one verdict line, then PSCI SYSTEM_OFF. A second verdict from
- * another vCPU is not printed: that vCPU just stops. */
+ * another vCPU is not printed: that vCPU just stops. rt_pass_note()
+ * adds a word or two: "<guest>: PASS <note>". */
 __noreturn void rt_pass(void);
+__noreturn __printf(1, 2) void rt_pass_note(const char *fmt, ...);
 __noreturn __printf(1, 2) void rt_fail(const char *fmt, ...);
+
+/*
+ * Makes [@base, @base + @size) of the identity map read-only and never
+ * executable, on every vCPU: whole 1 GiB blocks of Normal memory, so
+ * @base is GiB aligned, above RT_DEVICE_END, and the range ends below
+ * 2^RT_VA_BITS. For a window onto memory that stage 2 gives read-only
+ * (another VM's RAM): a stray write faults here, in the guest, with a
+ * report. Returns 0 or -EINVAL.
+ */
+int rt_map_readonly(paddr_t base, u64 size);
 
 /* vCPUs: index 0 is the boot vCPU, then the other /cpus in DTB order. */
 unsigned int rt_nr_cpus(void);

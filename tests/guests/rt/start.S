@@ -174,5 +174,6 @@ rt_stacks:
 	/* Outside BSS: build_map fills it before clear_bss runs. */
 	.section .pgtable, "aw", %nobits
 	.balign	4096
+	.globl	rt_pgtable		/* rt_map_readonly() changes blocks */
 rt_pgtable:
 	.space	L1_ENTRIES * 8

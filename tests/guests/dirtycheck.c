@@ -1,0 +1,499 @@
+/*
+ * dirtycheck: the checker of the dirty-logging test, in the manner of
+ * KVM's dirty_log_test. It runs in a VM whose scenario entry manages the
+ * workload VM (tests/guests/dirtywork.c) and drives that VM's dirty log
+ * through the test-only control channel (virt/dirtyctl_abi.h, a build
+ * with CONFIG_DIRTY_TEST_CHANNEL):
+ *
+ *   ATTACH  the target's RAM appears read-only at `attach=` (its runtime
+ *           map is made read-only there too: rt_map_readonly());
+ *   ENABLE  logging in `mode=` wp, dbm or auto (dbm on a CPU without
+ *           FEAT_HAFDBS: "dbm unavailable, using wp", and wp it is);
+ *   rounds  HARVEST until nothing is left (the set D of pages logged),
+ *           RESET until it returns 0, then read the first u64 of every
+ *           page of the target through the view (cur[]) and compare it
+ *           with the previous round's (prev[]): see check_round();
+ *   PAUSE   round rounds/2 is made with the target paused, and once the
+ *           target has stopped a final round is made on it: both are
+ *           exact (no write can be in flight, so nothing may be pending);
+ *   STATS   the engine's counters, printed; then DISABLE.
+ *
+ * The workload writes a value no page ever held before at each store,
+ * so a page whose first word changed was written. The rounds go at the
+ * checker's own pace, with `interval_us=` of busy waiting between them
+ * for the workload to dirty pages. Bootargs: target=<id> (required),
+ * mode= (wp), rounds= (20), attach= (0x80000000), interval_us= (10000).
+ * Verdict: "dirtycheck: PASS", or FAIL for any page lost, any call that
+ * fails, or no page dirtied in any round (the target never ran).
+ */
+#include <stdarg.h>
+
+#include "lib/compiler.h"
+#include "lib/errno.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "tests/guests/rt/rt.h"
+#include "tests/guests/rt/timer.h"
+#include "virt/dirtyctl_abi.h"
+#include "virt/guest_map.h"
+
+#define DEFAULT_ROUNDS 20
+#define DEFAULT_ATTACH 0x80000000ULL  /* 2 GiB: above a small VM's RAM */
+#define DEFAULT_INTERVAL_US 10000
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ULL << PAGE_SHIFT)
+#define DTB_SPAN 0x200000ULL          /* the target's DTB: its last 2 MiB */
+#define FDT_MAGIC 0xd00dfeedu
+#define HARVEST_ENTRIES 1024          /* per HARVEST call: 16 KiB */
+#define LOST_REPORTS 10               /* LOST lines printed at most */
+#define REASON_MAX 256
+/* A HARVEST loop takes at most every page once plus what the rings and
+ * overflow bitmap held before (the engine keeps a page out of the log
+ * until it is reset): this many calls per round mean it never ends. */
+#define HARVEST_CALLS_MAX(pages) (4 * ((pages) / HARVEST_ENTRIES) + 256)
+
+const char guest_name[] = "dirtycheck";
+
+struct dctl_ret {
+	s64 x0;
+	u64 x1, x2, x3, x4, x5;
+};
+
+static struct {
+	u64 target;          /* VM id */
+	u64 mode;            /* DIRTYCTL_MODE_* asked for */
+	u64 rounds;
+	u64 attach;          /* IPA of the view */
+	u64 interval_us;
+} cfg;
+
+/* The target as INFO and ATTACH describe it. */
+static const volatile u8 *view;
+static u64 npages;
+
+/* Per target page: first word in the previous and this round; bitmaps
+ * of pages in this round's harvest (D), pending from the previous round
+ * and pending for the next. Carved from RAM above the image. */
+static u64 *prev, *cur;
+static u64 *dirty_map, *pending, *pending_next;
+static u64 map_words;
+
+static struct dirtyctl_entry harvest_buf[HARVEST_ENTRIES];
+
+/* What must be undone before the verdict: the target must not stay
+ * paused or logging once this VM is gone (its vCPUs would wait for a
+ * reset that no one makes). */
+static bool logging_on, paused;
+
+/* Totals over the run. */
+static struct {
+	u64 rounds, exact_rounds, dirty_seen, pending_carried, lost,
+	    logged_unchanged, harvested, reset;
+	u64 paused_round;    /* 0: none */
+	bool final_on_stopped;
+} total;
+
+/* ------------------------------------------------------------ the calls */
+
+/* SMCCC 1.1 through HVC: x0..x5 back, x6..x17 not preserved. "memory":
+ * HARVEST and STATS write into our RAM. */
+static struct dctl_ret dctl(u32 fn, u64 a2, u64 a3)
+{
+	register u64 x0 __asm__("x0") = fn;
+	register u64 x1 __asm__("x1") = cfg.target;
+	register u64 x2 __asm__("x2") = a2;
+	register u64 x3 __asm__("x3") = a3;
+	register u64 x4 __asm__("x4");
+	register u64 x5 __asm__("x5");
+
+	__asm__ volatile("hvc #0"
+			 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "=r"(x4), "=r"(x5)
+			 :
+			 : "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
+			   "x15", "x16", "x17", "memory");
+	return (struct dctl_ret){ (s64)x0, x1, x2, x3, x4, x5 };
+}
+
+static const char *err_name(s64 e)
+{
+	switch (e) {
+	case DIRTYCTL_ENOSYS: return "NOT_SUPPORTED (no CONFIG_DIRTY_TEST_CHANNEL?)";
+	case DIRTYCTL_EPERM: return "EPERM";
+	case DIRTYCTL_EINVAL: return "EINVAL";
+	case DIRTYCTL_EBUSY: return "EBUSY";
+	case DIRTYCTL_ENOTSUP: return "ENOTSUP";
+	case DIRTYCTL_ENOMEM: return "ENOMEM";
+	default: return "unknown error";
+	}
+}
+
+/* Leaves the target running unlogged, then fails. */
+static __noreturn __printf(1, 2) void check_fail(const char *fmt, ...)
+{
+	char why[REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (paused)
+		dctl(DIRTYCTL_RESUME, 0, 0);
+	if (logging_on)
+		dctl(DIRTYCTL_DISABLE, 0, 0);
+	paused = logging_on = false;
+	rt_fail("%s", why);
+}
+
+/* A call that must succeed. */
+static struct dctl_ret must(u32 fn, const char *name, u64 a2, u64 a3)
+{
+	struct dctl_ret r = dctl(fn, a2, a3);
+
+	if (r.x0 < 0)
+		check_fail("%s of VM %llu: %s (%lld)", name, (unsigned long long)cfg.target,
+			   err_name(r.x0), (long long)r.x0);
+	return r;
+}
+
+static bool target_stopped(void)
+{
+	return must(DIRTYCTL_INFO, "INFO", 0, 0).x5 != 0;
+}
+
+/* --------------------------------------------------------------- set-up */
+
+static u64 arg_or(const char *key, u64 dflt)
+{
+	u64 v = dflt;
+
+	if (rt_arg_u64(key, &v) == -EINVAL)
+		rt_fail("bootargs: %s= is not a number", key);
+	return v;
+}
+
+static void parse_args(void)
+{
+	const char *m;
+	size_t len;
+
+	if (rt_arg_u64("target", &cfg.target))
+		rt_fail("bootargs: target=<VM id> is required");
+	cfg.rounds = arg_or("rounds", DEFAULT_ROUNDS);
+	cfg.attach = arg_or("attach", DEFAULT_ATTACH);
+	cfg.interval_us = arg_or("interval_us", DEFAULT_INTERVAL_US);
+	cfg.mode = DIRTYCTL_MODE_WP;
+	if (!rt_arg("mode", &m, &len)) {
+		if (len == 2 && !strncmp(m, "wp", len))
+			cfg.mode = DIRTYCTL_MODE_WP;
+		else if (len == 3 && !strncmp(m, "dbm", len))
+			cfg.mode = DIRTYCTL_MODE_DBM;
+		else if (len == 4 && !strncmp(m, "auto", len))
+			cfg.mode = DIRTYCTL_MODE_AUTO;
+		else
+			rt_fail("bootargs: mode= is wp, dbm or auto");
+	}
+	if (cfg.rounds < 2)
+		rt_fail("bootargs: rounds= must be at least 2 (one of them paused)");
+}
+
+/* Bump allocation from the RAM between our image and the DTB (which the
+ * hypervisor puts in the last 2 MiB). */
+static void *carve(u64 size)
+{
+	static paddr_t next;
+	paddr_t end = (paddr_t)rt_dtb, p;
+
+	if (!next)
+		next = ALIGN_UP(rt_image_end(), (paddr_t)PAGE_SIZE);
+	p = next;
+	if (end < p || size > end - p)
+		rt_fail("no room for %llu KiB of tables below the DTB: raise this "
+			"VM's memory", (unsigned long long)(size >> 10));
+	next = ALIGN_UP(p + size, (paddr_t)PAGE_SIZE);
+	memset((void *)p, 0, size);
+	return (void *)p;
+}
+
+static void attach(void)
+{
+	struct dctl_ret info = must(DIRTYCTL_INFO, "INFO", 0, 0);
+	struct dctl_ret a;
+	u64 ram_size = info.x2;
+	u32 magic;
+
+	if (info.x1 != GUEST_RAM_BASE || !ram_size || ram_size % DTB_SPAN)
+		check_fail("INFO: RAM 0x%llx bytes at 0x%llx is not a VM's RAM",
+			   (unsigned long long)ram_size, (unsigned long long)info.x1);
+	a = must(DIRTYCTL_ATTACH, "ATTACH", cfg.attach, 0);
+	if (a.x1 != ram_size)
+		check_fail("ATTACH mapped 0x%llx bytes, INFO said 0x%llx",
+			   (unsigned long long)a.x1, (unsigned long long)ram_size);
+	if (rt_map_readonly(cfg.attach, ram_size))
+		check_fail("attach=0x%llx: not a GiB-aligned window the runtime can map",
+			   (unsigned long long)cfg.attach);
+	view = (const volatile u8 *)cfg.attach;
+	npages = ram_size >> PAGE_SHIFT;
+	/* The hypervisor put the target's DTB at the start of its last
+	 * 2 MiB (docs/vms.md): seeing it there shows the view is its RAM. */
+	magic = __builtin_bswap32(*(const volatile u32 *)(view + ram_size - DTB_SPAN));
+	if (magic != FDT_MAGIC)
+		check_fail("the view at 0x%llx shows 0x%08x where the target's DTB "
+			   "starts, not the FDT magic", (unsigned long long)cfg.attach, magic);
+	printf("dirtycheck: VM %llu: %llu MiB, %llu vCPU(s), dbm %s; its RAM "
+	       "is attached read-only at 0x%llx\n", (unsigned long long)cfg.target,
+	       (unsigned long long)(ram_size >> 20), (unsigned long long)info.x3,
+	       (info.x4 & DIRTYCTL_CAP_DBM) ? "available" : "unavailable",
+	       (unsigned long long)cfg.attach);
+	map_words = (npages + 63) / 64;
+	prev = carve(npages * sizeof(u64));
+	cur = carve(npages * sizeof(u64));
+	dirty_map = carve(map_words * sizeof(u64));
+	pending = carve(map_words * sizeof(u64));
+	pending_next = carve(map_words * sizeof(u64));
+}
+
+static const char *mode_name(u64 m)
+{
+	return m == DIRTYCTL_MODE_DBM ? "dbm" : m == DIRTYCTL_MODE_WP ? "wp" : "?";
+}
+
+/* mode=dbm where the CPUs lack FEAT_HAFDBS is not an error: the engine
+ * answers ENOTSUP (INFO's capability must agree) and the run goes on in
+ * wp, so one scenario serves both CPU models (tests/qemu/vms.scenarios). */
+static void enable(void)
+{
+	bool has_dbm = must(DIRTYCTL_INFO, "INFO", 0, 0).x4 & DIRTYCTL_CAP_DBM;
+	struct dctl_ret r = dctl(DIRTYCTL_ENABLE, cfg.mode, 0);
+
+	if (r.x0 == DIRTYCTL_ENOTSUP && cfg.mode == DIRTYCTL_MODE_DBM && !has_dbm) {
+		printf("dirtycheck: dbm unavailable, using wp\n");
+		r = dctl(DIRTYCTL_ENABLE, DIRTYCTL_MODE_WP, 0);
+	}
+	if (r.x0 < 0)
+		check_fail("ENABLE %s: %s (%lld)", mode_name(cfg.mode), err_name(r.x0),
+			   (long long)r.x0);
+	logging_on = true;
+	if (r.x1 != DIRTYCTL_MODE_WP && r.x1 != DIRTYCTL_MODE_DBM)
+		check_fail("ENABLE: mode %llu in effect", (unsigned long long)r.x1);
+	if ((r.x1 == DIRTYCTL_MODE_DBM) != (has_dbm && cfg.mode != DIRTYCTL_MODE_WP))
+		check_fail("ENABLE %s: mode %s in effect, but INFO says dbm is %s",
+			   mode_name(cfg.mode), mode_name(r.x1),
+			   has_dbm ? "available" : "unavailable");
+	printf("dirtycheck: mode %s in effect\n", mode_name(r.x1));
+}
+
+/* ---------------------------------------------------------------- rounds */
+
+static bool test_bit(const u64 *map, u64 i)
+{
+	return map[i / 64] & (1ULL << (i % 64));
+}
+
+static void set_bit(u64 *map, u64 i)
+{
+	map[i / 64] |= 1ULL << (i % 64);
+}
+
+/* HARVEST until none are left: D = the pages logged since the last round. */
+static void harvest(void)
+{
+	u64 calls = 0;
+	struct dctl_ret r;
+
+	memset(dirty_map, 0, map_words * sizeof(u64));
+	do {
+		if (++calls > HARVEST_CALLS_MAX(npages))
+			check_fail("HARVEST still had entries after %llu calls",
+				   (unsigned long long)(calls - 1));
+		r = must(DIRTYCTL_HARVEST, "HARVEST", (u64)harvest_buf, HARVEST_ENTRIES);
+		if ((u64)r.x0 > HARVEST_ENTRIES)
+			check_fail("HARVEST returned %lld entries for %u places",
+				   (long long)r.x0, HARVEST_ENTRIES);
+		for (s64 i = 0; i < r.x0; i++) {
+			const struct dirtyctl_entry *e = &harvest_buf[i];
+
+			if (e->slot != 0 || e->offset >= npages)
+				check_fail("HARVEST entry %lld: slot %u page %llu is not in "
+					   "the target's RAM (slot 0, %llu pages)", (long long)i,
+					   e->slot, e->offset, (unsigned long long)npages);
+			set_bit(dirty_map, e->offset);
+		}
+		total.harvested += (u64)r.x0;
+	} while (r.x1);
+}
+
+/* RESET until 0: every harvested page is protected again (its TLB
+ * entries gone) before we read it. Each call frees at least one entry
+ * or returns 0, so it ends within harvested + 1 calls. */
+static void reset(void)
+{
+	u64 budget = total.harvested - total.reset + 1;
+	s64 n;
+
+	while ((n = must(DIRTYCTL_RESET, "RESET", 0, 0).x0) > 0) {
+		total.reset += (u64)n;
+		if (!budget--)
+			check_fail("RESET kept returning entries: %llu reset, %llu harvested",
+				   (unsigned long long)total.reset,
+				   (unsigned long long)total.harvested);
+	}
+}
+
+static void read_view(u64 *out)
+{
+	for (u64 p = 0; p < npages; p++)
+		out[p] = *(const volatile u64 *)(view + (p << PAGE_SHIFT));
+}
+
+static void report_lost(u64 p, u64 round, const char *what)
+{
+	if (++total.lost > LOST_REPORTS)
+		return;
+	printf("dirtycheck: LOST page %llu (target IPA 0x%llx) in round %llu: "
+	       "0x%llx -> 0x%llx, %s\n", (unsigned long long)p,
+	       (unsigned long long)(GUEST_RAM_BASE + (p << PAGE_SHIFT)),
+	       (unsigned long long)round, (unsigned long long)prev[p],
+	       (unsigned long long)cur[p], what);
+}
+
+/*
+ * One round: D = harvest, reset, cur = the pages now. The order matters:
+ * a page is read only after it is protected again, so a write after our
+ * read must fault (or, with DBM, mark the descriptor) and be logged; a
+ * write that landed before the reset is in what we read. For each page:
+ *
+ *   changed (cur != prev), not in D: its write may have come after the
+ *     harvest looked, so its entry may come in the next round: it is
+ *     pending. In an exact round (target paused or stopped: no write is
+ *     in flight) there is no such write: the page is LOST.
+ *   pending from the previous round, not in D now: the write happened
+ *     after our previous read, so the page was protected and the write
+ *     logged; the entry was not in the last harvest, so it must be in
+ *     this one. Missing: LOST.
+ *   in D, unchanged, not pending: logged but not (visibly) written, e.g.
+ *     written between the previous harvest and our previous read, or
+ *     with the same value: counted, not an error.
+ */
+static void check_round(u64 round, bool exact)
+{
+	u64 dirty = 0, carried = 0, unchanged = 0, lost_before = total.lost;
+	u64 *swap;
+
+	harvest();
+	reset();
+	read_view(cur);
+	memset(pending_next, 0, map_words * sizeof(u64));
+	for (u64 p = 0; p < npages; p++) {
+		bool in_d = test_bit(dirty_map, p), was_pending = test_bit(pending, p);
+		bool changed = cur[p] != prev[p];
+
+		dirty += in_d;
+		if (was_pending && !in_d)
+			report_lost(p, round, "changed in the round before, never logged");
+		else if (changed && !in_d && exact)
+			report_lost(p, round, "changed, not logged by an exact harvest");
+		else if (changed && !in_d) {
+			set_bit(pending_next, p);
+			carried++;
+		} else if (in_d && !changed && !was_pending) {
+			unchanged++;
+		}
+		prev[p] = cur[p];
+	}
+	swap = pending;          /* the next round's pending is this one's */
+	pending = pending_next;
+	pending_next = swap;
+	total.rounds++;
+	total.exact_rounds += exact;
+	total.dirty_seen += dirty;
+	total.pending_carried += carried;
+	total.logged_unchanged += unchanged;
+	printf("dirtycheck: round %llu%s: %llu dirty, %llu pending, %llu logged but "
+	       "unchanged, %llu lost\n", (unsigned long long)round,
+	       exact ? " (exact)" : "", (unsigned long long)dirty,
+	       (unsigned long long)carried, (unsigned long long)unchanged,
+	       (unsigned long long)(total.lost - lost_before));
+}
+
+static void busy_wait_us(u64 us)
+{
+	u64 deadline = rt_timer_count(RT_TIMER_VIRT) + us * rt_counter_freq() / 1000000;
+
+	while (!rt_past(deadline))
+		;
+}
+
+/*
+ * Rounds until `rounds`, round rounds/2 with the target paused; as soon
+ * as INFO says the target has stopped, one final round on it (exact:
+ * nothing runs there) and no more.
+ */
+static void run_rounds(void)
+{
+	u64 pause_at = cfg.rounds / 2;
+
+	read_view(prev);   /* logging is on: every later write is logged */
+	for (u64 round = 1; round <= cfg.rounds; round++) {
+		busy_wait_us(cfg.interval_us);
+		if (target_stopped()) {
+			check_round(round, true);
+			total.final_on_stopped = true;
+			break;
+		}
+		if (round != pause_at) {
+			check_round(round, false);
+			continue;
+		}
+		must(DIRTYCTL_PAUSE, "PAUSE", 0, 0);
+		paused = true;
+		check_round(round, true);
+		must(DIRTYCTL_RESUME, "RESUME", 0, 0);
+		paused = false;
+		total.paused_round = round;
+	}
+}
+
+static void print_stats(void)
+{
+	static const char *const names[DIRTYCTL_STATS_WORDS] = {
+		"mode", "pages_logged", "wp_faults", "spurious_faults",
+		"dbm_arm_faults", "dbm_scans", "dbm_pages_scanned", "dbm_pages_dirty",
+		"dbm_groups_disarmed", "ring_full_waits", "overflow_pages",
+		"harvested", "reset",
+	};
+	static u64 stats[DIRTYCTL_STATS_WORDS];
+	char line[REASON_MAX];
+	size_t n = 0;
+
+	must(DIRTYCTL_STATS, "STATS", (u64)stats, 0);
+	for (unsigned int i = 0; i < DIRTYCTL_STATS_WORDS && n < sizeof(line); i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %llu", names[i],
+				      (unsigned long long)stats[i]);
+	printf("dirtycheck: stats:%s\n", line);
+}
+
+void guest_main(void)
+{
+	parse_args();
+	attach();
+	enable();
+	run_rounds();
+	print_stats();
+	must(DIRTYCTL_DISABLE, "DISABLE", 0, 0);
+	logging_on = false;
+	printf("dirtycheck: %llu rounds (%llu exact: paused round %llu%s), %llu pages "
+	       "seen dirty, %llu pending carried, %llu lost, %llu logged but unchanged; "
+	       "%llu entries harvested, %llu reset\n",
+	       (unsigned long long)total.rounds, (unsigned long long)total.exact_rounds,
+	       (unsigned long long)total.paused_round,
+	       total.final_on_stopped ? ", final round on the stopped target" : "",
+	       (unsigned long long)total.dirty_seen,
+	       (unsigned long long)total.pending_carried, (unsigned long long)total.lost,
+	       (unsigned long long)total.logged_unchanged,
+	       (unsigned long long)total.harvested, (unsigned long long)total.reset);
+	if (total.lost)
+		rt_fail("%llu page(s) lost", (unsigned long long)total.lost);
+	if (!total.dirty_seen)
+		rt_fail("no page was logged dirty in %llu rounds: the target never "
+			"wrote", (unsigned long long)total.rounds);
+}
