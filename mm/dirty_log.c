@@ -50,7 +50,7 @@ static u64 words_for(u64 bits)
 
 static u64 groups_of(u64 pages)
 {
-	return (pages + DIRTY_DBM_GROUP_PAGES - 1) / DIRTY_DBM_GROUP_PAGES;
+	return pages / DIRTY_DBM_GROUP_PAGES;   /* slots are whole groups */
 }
 
 /* Counters are written from several CPUs at once and read racily. */
@@ -286,9 +286,9 @@ static void dbm_arm(struct dirty_log *log, struct dirty_slot_state *st,
 {
 	u64 group = page / DIRTY_DBM_GROUP_PAGES;
 	u64 first = group * DIRTY_DBM_GROUP_PAGES;
-	u64 n = MIN((u64)DIRTY_DBM_GROUP_PAGES, st->pages - first);
-	/* Groups are 64 KiB aligned in a slot whose base is too, so they
-	 * never cross a table: the group's entries are contiguous. */
+	/* Groups are 64 KiB aligned in a slot whose base and size are too
+	 * (start_logging()), so they never cross a table: the group's
+	 * entries are contiguous. */
 	u64 *first_pte = ptep - (page - first);
 	u64 bit = 1ULL << (group % BITS_PER_WORD);
 
@@ -299,7 +299,7 @@ static void dbm_arm(struct dirty_log *log, struct dirty_slot_state *st,
 	} else {
 		stat_add(&log->stats.spurious_faults, 1);
 	}
-	for (u64 i = 0; i < n; i++)
+	for (u64 i = 0; i < DIRTY_DBM_GROUP_PAGES; i++)
 		stage2_pte_update(log->s2, first_pte + i, 0, S2_DBM);
 }
 
@@ -392,8 +392,8 @@ static void scan_record(struct dirty_log *log, struct scan_batch *b,
 static bool scan_group(struct dirty_log *log, struct dirty_slot_state *st,
 		       u64 group, struct scan_batch *b)
 {
-	u64 first = group * DIRTY_DBM_GROUP_PAGES;
-	u64 n = MIN((u64)DIRTY_DBM_GROUP_PAGES, st->pages - first);
+	const u64 n = DIRTY_DBM_GROUP_PAGES;
+	u64 first = group * n;
 	u64 *ptep = page_pte(log->s2, st->ipa + first * PAGE_SIZE);
 	u64 dirty = 0;
 
@@ -726,8 +726,10 @@ static int start_logging(struct dirty_log *log, const struct memslot *slots,
 	for (u32 i = 0; i < n; i++) {
 		int ret = -EINVAL;
 
-		/* Armed groups must not cross a table (dbm_arm). */
-		if (IS_ALIGNED(slots[i].ipa, DIRTY_DBM_GROUP_PAGES * PAGE_SIZE))
+		/* Armed groups must not cross a table, nor the slot's end
+		 * (dbm_arm()). */
+		if (IS_ALIGNED(slots[i].ipa | slots[i].size,
+			       DIRTY_DBM_GROUP_PAGES * PAGE_SIZE))
 			ret = slot_state_get(log, &slots[i]);
 		if (ret)
 			return ret;

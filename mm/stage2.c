@@ -610,15 +610,10 @@ int stage2_unmap(struct stage2 *s2, u64 ipa, u64 size)
 	return ret;
 }
 
-static int prot_visit(struct stage2_visit *v)
+/* Gives the valid leaf @v, wholly inside the range, r->perms. */
+static void prot_update_leaf(const struct stage2_visit *v, struct range_ctx *r)
 {
-	struct range_ctx *r = v->arg;
 	u64 old = v->old, new;
-
-	/* A leaf that already has the permissions needs no split. */
-	if (!pte_is_valid(old) || ((old & ~S2_PERM_MASK) | r->perms) == old ||
-	    !leaf_inside(v, r) || r->dry)
-		return 0;
 	/*
 	 * Compare-and-swap until our value replaces exactly the one we
 	 * computed it from. Hardware may set AF, or S2AP_W of a DBM leaf,
@@ -630,7 +625,7 @@ static int prot_visit(struct stage2_visit *v)
 	do {
 		new = (old & ~S2_PERM_MASK) | r->perms;
 		if (new == old)
-			return 0;
+			return;
 	} while (!pte_cas(v->s2, v->ptep, &old, new));
 
 	if (r->dirty && (old & S2_DBM) && (old & S2AP_W) && !(new & S2AP_W))
@@ -645,6 +640,18 @@ static int prot_visit(struct stage2_visit *v)
 		v->s2->ops->tlbi_ipa(v->s2, v->ipa, v->level);
 		r->downgraded = true;
 	}
+}
+
+static int prot_visit(struct stage2_visit *v)
+{
+	struct range_ctx *r = v->arg;
+	u64 old = v->old;
+
+	/* A leaf that already has the permissions needs no split. */
+	if (!pte_is_valid(old) || ((old & ~S2_PERM_MASK) | r->perms) == old ||
+	    !leaf_inside(v, r) || r->dry)
+		return 0;
+	prot_update_leaf(v, r);
 	return 0;
 }
 
@@ -692,8 +699,11 @@ static int pages_visit(struct stage2_visit *v)
 
 	if (!pte_is_valid(v->old))
 		return 0;
-	if (v->level == 3)
-		return prot_visit(v);
+	if (v->level == 3) {   /* a page: always wholly inside */
+		if (!r->dry)
+			prot_update_leaf(v, r);
+		return 0;
+	}
 	if (!leaf_inside(v, r)) {
 		/* Counting: the inner 2 MiB blocks of a straddling 1 GiB
 		 * block are split again once the walk reaches them. */
