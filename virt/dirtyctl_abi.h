@@ -12,8 +12,11 @@
  *
  * x1 is always the target VM's id: its index in the scenario, counting
  * from 0 in file order. The target must be listed in the caller's
- * `manages =` line (docs/scenarios.md) and must not be the caller,
- * else DIRTYCTL_EPERM. x0 returns 0 or a count, or a negative
+ * `manages =` line (docs/scenarios.md), or be the caller itself for
+ * every call but PAUSE, RESUME and ATTACH (the benchmark drives its own
+ * log), else DIRTYCTL_EPERM. A VM that harvests its own log keeps what
+ * it dirties between resets below its vCPU ring's soft limit (4032
+ * entries), or its vCPU waits for a reset only it could make. x0 returns 0 or a count, or a negative
  * DIRTYCTL_E* value; on an error nothing else is returned, and the
  * hypervisor logs one line `hv: dirtyctl: VM '<caller>' <CALL> ...: why`.
  *

@@ -3,7 +3,7 @@
 # hypervisor but none of its objects or configuration.
 #   make O=dir guests     every $(O)/guests/<name>.bin (and .elf)
 
-guest_names := hello smp timer attacker mempattern trapbench reset dirtywork dirtycheck
+guest_names := hello smp timer attacker mempattern trapbench reset dirtywork dirtycheck dirtybench
 
 guest_out := $(obj)/guests
 # Sources of one guest beyond tests/guests/<name>.c.
