@@ -30,6 +30,14 @@ void memslots_init(struct memslots *ms)
 
 /* ------------------------------------------------------- read sections */
 
+/* Which of the two copies @a is (a compare, not a division by the
+ * array's size). */
+static unsigned int copy_index(const struct memslots *ms,
+			       const struct memslot_array *a)
+{
+	return a == &ms->copy[1];
+}
+
 const struct memslot_array *memslots_read_begin(struct memslots *ms,
 						 unsigned int *token)
 {
@@ -38,7 +46,7 @@ const struct memslot_array *memslots_read_begin(struct memslots *ms,
 		 * load whose value we trust. (Acquire: pairs with the
 		 * updater's publishing store of @active, as the re-check.) */
 		struct memslot_array *a = __atomic_load_n(&ms->active, __ATOMIC_ACQUIRE);
-		unsigned int idx = (unsigned int)(a - ms->copy);
+		unsigned int idx = copy_index(ms, a);
 
 		/*
 		 * Dekker pair with memslots_update(), which stores @active
@@ -73,12 +81,11 @@ void memslots_read_end(struct memslots *ms, unsigned int token)
  * (@ipa below a slot's base wraps to a huge offset). */
 const struct memslot *memslot_find(const struct memslot_array *a, u64 ipa)
 {
-	for (u32 i = 0; i < a->nr; i++) {
-		const struct memslot *s = &a->slots[i];
+	const struct memslot *end = a->slots + a->nr;
 
+	for (const struct memslot *s = a->slots; s < end; s++)
 		if (ipa - s->ipa < s->size)
 			return s;
-	}
 	return NULL;
 }
 
@@ -141,7 +148,7 @@ int memslots_update(struct memslots *ms,
 	 * we hold: relaxed loads of our own values. */
 	cur = __atomic_load_n(&ms->active, __ATOMIC_RELAXED);
 	gen = __atomic_load_n(&ms->generation, __ATOMIC_RELAXED);
-	old = (unsigned int)(cur - ms->copy);
+	old = copy_index(ms, cur);
 	spare = old ^ 1;
 
 	/* The last update drained the spare copy; anyone counted in it
@@ -250,10 +257,17 @@ u64 memslot_cache_begin(const struct memslots *ms)
 
 /*
  * Stores only if @gen was even (no update in flight when the lookup
- * began) and is still the generation after the lookup: then no update
- * published anything the lookup could have seen half of, and its answer
- * holds until the generation moves, which makes it miss in
- * memslot_cache_get().
+ * began) and is still the generation after the lookup, so that a stored
+ * entry was current when it was stored.
+ *
+ * What keeps a stale answer out is the tag: the entry carries @gen, read
+ * before the lookup, and memslot_cache_get() honours it only while the
+ * generation still equals it. A lookup that saw anything published after
+ * @gen is tagged with a generation that is already gone for good (it
+ * only grows). The odd test matters too: an entry tagged with an odd
+ * generation would be honoured for the rest of that update, though it
+ * may describe the array the update has already replaced. The re-read
+ * only refuses entries that are dead on arrival.
  */
 void memslot_cache_fill(struct memslot_cache *c, const struct memslots *ms,
 			u64 gen, u64 ipa, const void *value)
