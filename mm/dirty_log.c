@@ -19,6 +19,8 @@
 #define SCAN_BATCH 64
 
 #define BITS_PER_WORD 64
+/* IPA mapped by one level-3 table. */
+#define TABLE_SPAN (PAGE_SIZE * PT_ENTRIES)
 
 /*
  * Per logged slot. One page-pool allocation holds the struct and the
@@ -478,6 +480,7 @@ static u32 overflow_collect(struct dirty_log *log, struct dirty_gfn *out,
 				out[n].slot = st->id;
 				out[n].offset = w * BITS_PER_WORD + bit;
 				st->overflow_taken[w] |= 1ULL << bit;
+				log->overflow_taken_any = true;
 				n++;
 			}
 			if (bits) {
@@ -497,15 +500,19 @@ u32 dirty_log_harvest(struct dirty_log *log, struct dirty_gfn *out, u32 max,
 	u32 n = 0;
 
 	spin_lock(&log->control_lock);
-	if (log->mode == DIRTY_MODE_DBM)
+	/* One scan per pass: the calls of a pass after the first only
+	 * hand over what is left (a group cleaned by this pass's scan
+	 * must not look "clean for a round" to a second scan). */
+	if (log->mode == DIRTY_MODE_DBM && !log->harvest_pass_open)
 		dbm_scan(log);
 	for (u32 i = 0; i < log->nr_vcpu_rings; i++)
 		n += dirty_ring_collect(log->vcpu_rings[i], out + n, max - n);
 	n += dirty_ring_collect(&log->vm_ring, out + n, max - n);
 	n += overflow_collect(log, out + n, max - n);
 	stat_add(&log->stats.harvested, n);
-	spin_unlock(&log->control_lock);
 	*more = n == max;
+	log->harvest_pass_open = *more;
+	spin_unlock(&log->control_lock);
 	return n;
 }
 
@@ -514,6 +521,11 @@ struct reprotect_ctx {
 	struct dirty_log *log;
 	const struct memslot_array *slots;
 	const struct memslot *slot;   /* the last slot looked up */
+	/* The last level-3 table walked to, and the 2 MiB of IPA it maps:
+	 * consecutive entries are mostly neighbours. Valid under
+	 * stage2.lock while logging is on (tables are not freed then). */
+	u64 table_ipa;
+	u64 *table;
 	u64 ipas[RESET_TLBI_PAGES];
 	u32 downgraded;
 };
@@ -536,8 +548,16 @@ static void reprotect(void *arg, u32 slot_id, u64 page)
 	    page >= c->slot->size / PAGE_SIZE)
 		return;
 	ipa = c->slot->ipa + page * PAGE_SIZE;
-	ptep = page_pte(s2, ipa);
-	if (!ptep || (stage2_pte_read(ptep) & S2_DBM))
+	if (c->table && ALIGN_DOWN(ipa, TABLE_SPAN) == c->table_ipa) {
+		ptep = c->table + pt_index(ipa, 3);
+	} else {
+		ptep = page_pte(s2, ipa);
+		if (!ptep)
+			return;
+		c->table = ptep - pt_index(ipa, 3);
+		c->table_ipa = ALIGN_DOWN(ipa, TABLE_SPAN);
+	}
+	if (stage2_pte_read(ptep) & S2_DBM)
 		return;
 	if (!(stage2_pte_update(s2, ptep, S2AP_W, 0) & S2AP_W))
 		return;
@@ -570,6 +590,7 @@ static u32 reset_ring(struct reprotect_ctx *c, struct dirty_ring *ring, u32 max)
 	u32 n;
 
 	spin_lock(&c->log->s2->lock);
+	c->table = NULL;
 	n = dirty_ring_reset_begin(ring, max, reprotect, c);
 	spin_unlock(&c->log->s2->lock);
 	reprotect_flush(c);
@@ -582,6 +603,9 @@ static u32 reset_overflow(struct reprotect_ctx *c)
 {
 	u32 n = 0;
 
+	if (!c->log->overflow_taken_any)
+		return 0;
+	c->log->overflow_taken_any = false;
 	for (u32 id = 0; id < MEMSLOT_MAX; id++) {
 		struct dirty_slot_state *st = c->log->slot_state[id];
 
@@ -592,6 +616,7 @@ static u32 reset_overflow(struct reprotect_ctx *c)
 				continue;
 			st->overflow_taken[w] = 0;
 			spin_lock(&c->log->s2->lock);
+			c->table = NULL;
 			for (; bits; bits &= bits - 1, n++)
 				reprotect(c, st->id, w * BITS_PER_WORD +
 					  __builtin_ctzll(bits));

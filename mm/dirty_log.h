@@ -69,6 +69,11 @@ struct dirty_log {
 	struct spinlock vm_ring_lock;   /* producers of vm_ring */
 	/* Serialises enable, disable, harvest and reset. */
 	struct spinlock control_lock;
+	/* Under control_lock: the last harvest call left entries behind
+	 * (its pass goes on), and a harvest took overflow bits that the
+	 * next reset must re-protect. */
+	bool harvest_pass_open;
+	bool overflow_taken_any;
 	struct dirty_slot_state *slot_state[MEMSLOT_MAX];
 	struct page_pool *pool;
 	/* Set when a page went to an overflow bitmap (store-release after
@@ -132,10 +137,12 @@ enum dirty_fault dirty_log_write_fault(struct dirty_log *log,
 void dirty_log_hyp_write(struct dirty_log *log, u64 ipa, u64 len);
 
 /*
- * Consumer: scans the armed DBM set (cleaning what is dirty, one TLB
- * invalidation for the batch), then copies up to @max entries from the
- * rings and the overflow bitmap into @out, marking ring entries RESET.
- * Returns the count; *@more is set when entries were left behind.
+ * Consumer: copies up to @max entries from the rings and the overflow
+ * bitmap into @out, marking ring entries RESET. Returns the count;
+ * *@more is set when entries may have been left behind. A pass is the
+ * calls up to the one that returns *@more false; the first call of a
+ * pass first scans the armed DBM set (cleaning what is dirty, TLB
+ * invalidation completed before those pages are logged).
  */
 u32 dirty_log_harvest(struct dirty_log *log, struct dirty_gfn *out, u32 max,
 		      bool *more);

@@ -64,8 +64,18 @@ static int check_range(const struct stage2 *s2, u64 ipa, u64 size)
 
 /* --------------------------------------------------- descriptor access */
 
+#ifdef __aarch64__
+extern const struct stage2_mm_ops stage2_default_ops;
+#endif
+
 static u64 *table_va(const struct stage2 *s2, paddr_t pa)
 {
+#ifdef __aarch64__
+	/* The hypervisor's own tables are identity mapped: no indirect
+	 * call on the fault and reset paths, which walk on every entry. */
+	if (s2->ops == &stage2_default_ops)
+		return (u64 *)pa;
+#endif
 	return s2->ops->phys_to_virt(pa);
 }
 
