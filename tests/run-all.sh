@@ -52,16 +52,33 @@ fi
 # ---- the images
 echo "== images"
 declare -A image
-# build_image KEY DEFCONFIG [SYMBOL...]: the defconfig with each SYMBOL
-# turned off, so that "off" builds are checked as well as the defaults.
+# tweak_config CONFIG [SYMBOL | FRAGMENT.config]...: turns each SYMBOL
+# off, and sets every CONFIG_X=value line of each FRAGMENT.
+tweak_config() {
+	local config=$1 a sym val
+	shift
+	for a in "$@"; do
+		if [ "${a%.config}" = "$a" ]; then
+			kconfig-tweak --file "$config" --disable "$a" || return 1
+			continue
+		fi
+		[ -r "$a" ] || { echo "no config fragment $a" >&2; return 1; }
+		while IFS='=' read -r sym val; do
+			kconfig-tweak --file "$config" --set-val "${sym#CONFIG_}" "$val" ||
+				return 1
+		done < <(grep -E '^CONFIG_[A-Z0-9_]+=' "$a")
+	done
+}
+
+# build_image KEY DEFCONFIG [SYMBOL | FRAGMENT.config]...: the defconfig
+# with each SYMBOL turned off, so that "off" builds are checked as well
+# as the defaults, and each fragment merged in (test-only options).
 build_image() {
-	local key=$1 cfg=$2 dir="$out/test-$1" log="$logs/build-$1.log" sym
+	local key=$1 cfg=$2 dir="$out/test-$1" log="$logs/build-$1.log"
 	shift 2
 	{
 		make --no-print-directory O="$dir" "${cfg}_defconfig" &&
-			for sym in "$@"; do
-				kconfig-tweak --file "$dir/.config" --disable "$sym" || exit 1
-			done &&
+			tweak_config "$dir/.config" "$@" &&
 			make --no-print-directory O="$dir" olddefconfig &&
 			make --no-print-directory O="$dir"
 	} >"$log" 2>&1
@@ -76,6 +93,10 @@ build_image() {
 build_image virt qemu_virt
 build_image rpi4 rpi4
 build_image virt-noselftest qemu_virt SELFTEST
+# The dirty-logging tests' images: the test-only control channel on, in
+# build directories of their own; every other image keeps it off.
+build_image virt-dirty qemu_virt tests/scenarios/dirty-test.config
+build_image rpi4-dirty rpi4 tests/scenarios/dirty-test.config
 
 # build_vms_image KEY BASE SCENARIO: the BASE image's configuration and
 # objects relinked with the VMs of SCENARIO; only the scenario and the
@@ -100,6 +121,8 @@ build_vms_image virt-isolation virt tests/scenarios/isolation.scenario
 build_vms_image virt-reset virt tests/scenarios/reset.scenario
 build_vms_image rpi4-guests rpi4 tests/scenarios/guests-rpi4.scenario
 build_vms_image rpi4-isolation rpi4 tests/scenarios/isolation-rpi4.scenario
+build_vms_image dirty-virt virt-dirty tests/scenarios/dirty-virt.scenario
+build_vms_image dirty-rpi4 rpi4-dirty tests/scenarios/dirty-rpi4.scenario
 # Last: the plain images' directories are left as they were built.
 make --no-print-directory O="$out/test-virt" SCENARIO= >/dev/null 2>&1
 make --no-print-directory O="$out/test-rpi4" SCENARIO= >/dev/null 2>&1

@@ -3,7 +3,10 @@
  * KVM's dirty_log_test. It runs in a VM whose scenario entry manages the
  * workload VM (tests/guests/dirtywork.c) and drives that VM's dirty log
  * through the test-only control channel (virt/dirtyctl_abi.h, a build
- * with CONFIG_DIRTY_TEST_CHANNEL):
+ * with CONFIG_DIRTY_TEST_CHANNEL). The target starts with us, so it is
+ * held paused from our first call until logging is on and our first
+ * reading of its pages is taken; meanwhile a set of bad calls must all
+ * be refused. Then:
  *
  *   ATTACH  the target's RAM appears read-only at `attach=` (its runtime
  *           map is made read-only there too: rt_map_readonly());
@@ -13,29 +16,37 @@
  *           RESET until it returns 0, then read the first u64 of every
  *           page of the target through the view (cur[]) and compare it
  *           with the previous round's (prev[]): see check_round();
- *   PAUSE   round rounds/2 is made with the target paused, and once the
- *           target has stopped a final round is made on it: both are
- *           exact (no write can be in flight, so nothing may be pending);
+ *   PAUSE   round rounds/2 (or every `pause_every=` rounds) is made
+ *           with the target paused, and once the target has stopped a
+ *           final round is made on it: both are exact (no write can be
+ *           in flight, so nothing may be pending);
  *   STATS   the engine's counters, printed; then DISABLE.
  *
  * The workload writes a value no page ever held before at each store,
  * so a page whose first word changed was written. The rounds go at the
- * checker's own pace, with `interval_us=` of busy waiting between them
- * for the workload to dirty pages. Bootargs: target=<id> (required),
- * mode= (wp), rounds= (20), attach= (0x80000000), interval_us= (10000).
+ * checker's own pace, with `interval_us=` between them for the workload
+ * to dirty pages (spent in WFI until a timer tick: pacing only, nothing
+ * waits for it to be long enough). Bootargs: target=<id> (required),
+ * mode= (wp), rounds= (20), attach= (0x80000000), interval_us= (10000),
+ * pause_every= (rounds/2), verbose=1 (a line for every round, not only
+ * the exact ones and those that lost pages). With a large rounds= the
+ * target's end ends the run, so that every run has its final exact round.
  * Verdict: "dirtycheck: PASS", or FAIL for any page lost, any call that
  * fails, or no page dirtied in any round (the target never ran).
  */
 #include <stdarg.h>
 
+#include "arch/arm64/irq.h"
 #include "lib/compiler.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include "tests/guests/rt/gic.h"
 #include "tests/guests/rt/rt.h"
 #include "tests/guests/rt/timer.h"
 #include "virt/dirtyctl_abi.h"
 #include "virt/guest_map.h"
+#include "virt/scenario.h"
 
 #define DEFAULT_ROUNDS 20
 #define DEFAULT_ATTACH 0x80000000ULL  /* 2 GiB: above a small VM's RAM */
@@ -65,6 +76,8 @@ static struct {
 	u64 rounds;
 	u64 attach;          /* IPA of the view */
 	u64 interval_us;
+	u64 pause_every;     /* rounds between paused rounds */
+	bool verbose;
 } cfg;
 
 /* The target as INFO and ATTACH describe it. */
@@ -89,7 +102,7 @@ static bool logging_on, paused;
 static struct {
 	u64 rounds, exact_rounds, dirty_seen, pending_carried, lost,
 	    logged_unchanged, harvested, reset;
-	u64 paused_round;    /* 0: none */
+	u64 paused_rounds;
 	bool final_on_stopped;
 } total;
 
@@ -97,10 +110,10 @@ static struct {
 
 /* SMCCC 1.1 through HVC: x0..x5 back, x6..x17 not preserved. "memory":
  * HARVEST and STATS write into our RAM. */
-static struct dctl_ret dctl(u32 fn, u64 a2, u64 a3)
+static struct dctl_ret dctl_to(u64 target, u32 fn, u64 a2, u64 a3)
 {
 	register u64 x0 __asm__("x0") = fn;
-	register u64 x1 __asm__("x1") = cfg.target;
+	register u64 x1 __asm__("x1") = target;
 	register u64 x2 __asm__("x2") = a2;
 	register u64 x3 __asm__("x3") = a3;
 	register u64 x4 __asm__("x4");
@@ -112,6 +125,11 @@ static struct dctl_ret dctl(u32 fn, u64 a2, u64 a3)
 			 : "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
 			   "x15", "x16", "x17", "memory");
 	return (struct dctl_ret){ (s64)x0, x1, x2, x3, x4, x5 };
+}
+
+static struct dctl_ret dctl(u32 fn, u64 a2, u64 a3)
+{
+	return dctl_to(cfg.target, fn, a2, a3);
 }
 
 static const char *err_name(s64 e)
@@ -160,6 +178,86 @@ static bool target_stopped(void)
 	return must(DIRTYCTL_INFO, "INFO", 0, 0).x5 != 0;
 }
 
+/* ------------------------------------------------------- refusals */
+
+static unsigned int refused;
+
+/* A call the hypervisor must refuse with @want (and log why). */
+static void expect_refusal(const char *what, s64 want, u64 target, u32 fn,
+			   u64 a2, u64 a3)
+{
+	s64 got = dctl_to(target, fn, a2, a3).x0;
+
+	if (got != want)
+		check_fail("%s: answered %lld, expected %s (%lld)", what, (long long)got,
+			   err_name(want), (long long)want);
+	refused++;
+}
+
+/*
+ * Before anything is set up (the target held paused, so a second PAUSE
+ * is refused too): every VM id but the target's and our own
+ * (which INFO describes as a VM of our size) is refused, as is the
+ * target's id with high bits set (it must not alias it); we may not
+ * pause or attach ourselves; bad modes, calls out of order, and every
+ * buffer or window that is not wholly where it must be are refused. A
+ * refused HARVEST must not consume entries: logging is off, none exist.
+ */
+static void check_refusals(void)
+{
+	const struct mem_range *ram = &rt_board.mem[0];
+	u64 ram_end = ram->base + ram->size;
+
+	u64 self = ~0ULL;
+
+	for (u64 id = 0; id < SCENARIO_MAX_VMS; id++) {
+		struct dctl_ret r;
+
+		if (id == cfg.target)
+			continue;
+		r = dctl_to(id, DIRTYCTL_INFO, 0, 0);
+		if (!r.x0 && self == ~0ULL && r.x2 == ram->size && r.x3 == rt_nr_cpus()) {
+			self = id;   /* we may look at our own log */
+			continue;
+		}
+		if (r.x0 != DIRTYCTL_EPERM && r.x0 != DIRTYCTL_EINVAL)
+			check_fail("INFO of VM %llu, which we do not manage: answered %lld",
+				   (unsigned long long)id, (long long)r.x0);
+		refused++;
+	}
+	if (self == ~0ULL)
+		check_fail("INFO: no VM id is ours");
+	expect_refusal("PAUSE of ourselves", DIRTYCTL_EPERM, self, DIRTYCTL_PAUSE, 0, 0);
+	expect_refusal("ATTACH of ourselves", DIRTYCTL_EPERM, self, DIRTYCTL_ATTACH,
+		       cfg.attach, 0);
+	expect_refusal("INFO of the target's id + 2^32", DIRTYCTL_EINVAL,
+		       cfg.target + (1ULL << 32), DIRTYCTL_INFO, 0, 0);
+	expect_refusal("ENABLE mode 0", DIRTYCTL_EINVAL, cfg.target, DIRTYCTL_ENABLE, 0, 0);
+	expect_refusal("ENABLE mode 4", DIRTYCTL_EINVAL, cfg.target, DIRTYCTL_ENABLE,
+		       DIRTYCTL_MODE_AUTO + 1, 0);
+	expect_refusal("DISABLE while off", DIRTYCTL_EBUSY, cfg.target,
+		       DIRTYCTL_DISABLE, 0, 0);
+	expect_refusal("a second PAUSE", DIRTYCTL_EBUSY, cfg.target,
+		       DIRTYCTL_PAUSE, 0, 0);
+	expect_refusal("HARVEST into IPA 0", DIRTYCTL_EINVAL, cfg.target,
+		       DIRTYCTL_HARVEST, 0, 1);
+	expect_refusal("HARVEST across the end of RAM", DIRTYCTL_EINVAL, cfg.target,
+		       DIRTYCTL_HARVEST, ram_end - sizeof(struct dirtyctl_entry) / 2, 1);
+	expect_refusal("HARVEST of 0 entries", DIRTYCTL_EINVAL, cfg.target,
+		       DIRTYCTL_HARVEST, (u64)harvest_buf, 0);
+	expect_refusal("HARVEST of 2^60 entries", DIRTYCTL_EINVAL, cfg.target,
+		       DIRTYCTL_HARVEST, (u64)harvest_buf, 1ULL << 60);
+	expect_refusal("STATS across the end of RAM", DIRTYCTL_EINVAL, cfg.target,
+		       DIRTYCTL_STATS, ram_end - sizeof(u64), 0);
+	expect_refusal("ATTACH at an unaligned IPA", DIRTYCTL_EINVAL, cfg.target,
+		       DIRTYCTL_ATTACH, cfg.attach + PAGE_SIZE, 0);
+	expect_refusal("ATTACH over our RAM", DIRTYCTL_EINVAL, cfg.target,
+		       DIRTYCTL_ATTACH, GUEST_RAM_BASE, 0);
+	expect_refusal("ATTACH beyond our IPA space", DIRTYCTL_EINVAL, cfg.target,
+		       DIRTYCTL_ATTACH, 1ULL << 52, 0);
+	printf("dirtycheck: %u bad calls refused\n", refused);
+}
+
 /* --------------------------------------------------------------- set-up */
 
 static u64 arg_or(const char *key, u64 dflt)
@@ -194,6 +292,10 @@ static void parse_args(void)
 	}
 	if (cfg.rounds < 2)
 		rt_fail("bootargs: rounds= must be at least 2 (one of them paused)");
+	cfg.pause_every = arg_or("pause_every", cfg.rounds / 2);
+	cfg.verbose = arg_or("verbose", 0);
+	if (!cfg.pause_every)
+		rt_fail("bootargs: pause_every= must be positive");
 }
 
 /* Bump allocation from the RAM between our image and the DTB (which the
@@ -225,6 +327,8 @@ static void attach(void)
 		check_fail("INFO: RAM 0x%llx bytes at 0x%llx is not a VM's RAM",
 			   (unsigned long long)ram_size, (unsigned long long)info.x1);
 	a = must(DIRTYCTL_ATTACH, "ATTACH", cfg.attach, 0);
+	expect_refusal("a second ATTACH", DIRTYCTL_EBUSY, cfg.target, DIRTYCTL_ATTACH,
+		       cfg.attach, 0);
 	if (a.x1 != ram_size)
 		check_fail("ATTACH mapped 0x%llx bytes, INFO said 0x%llx",
 			   (unsigned long long)a.x1, (unsigned long long)ram_size);
@@ -273,6 +377,8 @@ static void enable(void)
 		check_fail("ENABLE %s: %s (%lld)", mode_name(cfg.mode), err_name(r.x0),
 			   (long long)r.x0);
 	logging_on = true;
+	expect_refusal("a second ENABLE", DIRTYCTL_EBUSY, cfg.target, DIRTYCTL_ENABLE,
+		       DIRTYCTL_MODE_WP, 0);
 	if (r.x1 != DIRTYCTL_MODE_WP && r.x1 != DIRTYCTL_MODE_DBM)
 		check_fail("ENABLE: mode %llu in effect", (unsigned long long)r.x1);
 	if ((r.x1 == DIRTYCTL_MODE_DBM) != (has_dbm && cfg.mode != DIRTYCTL_MODE_WP))
@@ -408,6 +514,8 @@ static void check_round(u64 round, bool exact)
 	total.dirty_seen += dirty;
 	total.pending_carried += carried;
 	total.logged_unchanged += unchanged;
+	if (!cfg.verbose && !exact && total.lost == lost_before)
+		return;
 	printf("dirtycheck: round %llu%s: %llu dirty, %llu pending, %llu logged but "
 	       "unchanged, %llu lost\n", (unsigned long long)round,
 	       exact ? " (exact)" : "", (unsigned long long)dirty,
@@ -415,32 +523,44 @@ static void check_round(u64 round, bool exact)
 	       (unsigned long long)(total.lost - lost_before));
 }
 
-static void busy_wait_us(u64 us)
-{
-	u64 deadline = rt_timer_count(RT_TIMER_VIRT) + us * rt_counter_freq() / 1000000;
+/* Set by the CNTV handler, read by wait_interval(): same vCPU. */
+static bool tick;
 
-	while (!rt_past(deadline))
-		;
+static void timer_irq(u32 intid, int source)
+{
+	rt_timer_stop(RT_TIMER_VIRT);
+	WRITE_ONCE(tick, true);
+}
+
+/* @us in WFI (interrupts masked but for the moment each is taken), so
+ * that under emulation the host CPU goes to the workload meanwhile. */
+static void wait_interval(u64 us)
+{
+	WRITE_ONCE(tick, false);
+	rt_timer_arm(RT_TIMER_VIRT, rt_timer_count(RT_TIMER_VIRT) +
+				    us * rt_counter_freq() / 1000000);
+	while (!READ_ONCE(tick)) {
+		wfi();          /* wakes for a pending interrupt even masked */
+		irq_enable();   /* ... which is taken here */
+		irq_disable();
+	}
 }
 
 /*
- * Rounds until `rounds`, round rounds/2 with the target paused; as soon
- * as INFO says the target has stopped, one final round on it (exact:
- * nothing runs there) and no more.
+ * Rounds until `rounds`, every pause_every-th with the target paused; as
+ * soon as INFO says the target has stopped, one final round on it
+ * (exact: nothing runs there) and no more.
  */
 static void run_rounds(void)
 {
-	u64 pause_at = cfg.rounds / 2;
-
-	read_view(prev);   /* logging is on: every later write is logged */
 	for (u64 round = 1; round <= cfg.rounds; round++) {
-		busy_wait_us(cfg.interval_us);
+		wait_interval(cfg.interval_us);
 		if (target_stopped()) {
 			check_round(round, true);
 			total.final_on_stopped = true;
 			break;
 		}
-		if (round != pause_at) {
+		if (round % cfg.pause_every) {
 			check_round(round, false);
 			continue;
 		}
@@ -449,10 +569,12 @@ static void run_rounds(void)
 		check_round(round, true);
 		must(DIRTYCTL_RESUME, "RESUME", 0, 0);
 		paused = false;
-		total.paused_round = round;
+		total.paused_rounds++;
 	}
 }
 
+/* The engine's counters, a few to a line (the hypervisor's console
+ * takes lines of up to 160 characters). */
 static void print_stats(void)
 {
 	static const char *const names[DIRTYCTL_STATS_WORDS] = {
@@ -461,36 +583,57 @@ static void print_stats(void)
 		"dbm_groups_disarmed", "ring_full_waits", "overflow_pages",
 		"harvested", "reset",
 	};
+	static const unsigned int line_starts[] = { 0, 4, 9, DIRTYCTL_STATS_WORDS };
 	static u64 stats[DIRTYCTL_STATS_WORDS];
-	char line[REASON_MAX];
-	size_t n = 0;
 
 	must(DIRTYCTL_STATS, "STATS", (u64)stats, 0);
-	for (unsigned int i = 0; i < DIRTYCTL_STATS_WORDS && n < sizeof(line); i++)
-		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s %llu", names[i],
-				      (unsigned long long)stats[i]);
-	printf("dirtycheck: stats:%s\n", line);
+	for (unsigned int l = 0; l + 1 < ARRAY_SIZE(line_starts); l++) {
+		printf("dirtycheck: stats:");
+		for (unsigned int i = line_starts[l]; i < line_starts[l + 1]; i++)
+			printf(" %s %llu", names[i], (unsigned long long)stats[i]);
+		printf("\n");
+	}
+}
+
+static void print_totals(void)
+{
+	printf("dirtycheck: %llu rounds, %llu exact (%llu paused%s)\n",
+	       (unsigned long long)total.rounds, (unsigned long long)total.exact_rounds,
+	       (unsigned long long)total.paused_rounds,
+	       total.final_on_stopped ? ", 1 final on the stopped target" : "");
+	printf("dirtycheck: %llu pages seen dirty, %llu pending carried, %llu lost, "
+	       "%llu logged but unchanged\n", (unsigned long long)total.dirty_seen,
+	       (unsigned long long)total.pending_carried, (unsigned long long)total.lost,
+	       (unsigned long long)total.logged_unchanged);
+	printf("dirtycheck: %llu entries harvested, %llu reset\n",
+	       (unsigned long long)total.harvested, (unsigned long long)total.reset);
 }
 
 void guest_main(void)
 {
 	parse_args();
+	rt_irq_set_handler(GUEST_VTIMER_INTID, timer_irq);
+	gic_enable_private(GUEST_VTIMER_INTID, GIC_PRIO_DEFAULT);
+	if (dctl(DIRTYCTL_INFO, 0, 0).x0 == DIRTYCTL_ENOSYS)
+		rt_fail("no dirty-log control channel here (a hypervisor built with "
+			"CONFIG_DIRTY_TEST_CHANNEL has one)");
+	/* The target was started with us: held still while we set up, or
+	 * a quick one could be done before its writes are logged. */
+	must(DIRTYCTL_PAUSE, "PAUSE", 0, 0);
+	paused = true;
+	check_refusals();
 	attach();
 	enable();
+	read_view(prev);   /* logging is on: every later write is logged */
+	must(DIRTYCTL_RESUME, "RESUME", 0, 0);
+	paused = false;
+	expect_refusal("RESUME without PAUSE", DIRTYCTL_EBUSY, cfg.target,
+		       DIRTYCTL_RESUME, 0, 0);
 	run_rounds();
 	print_stats();
 	must(DIRTYCTL_DISABLE, "DISABLE", 0, 0);
 	logging_on = false;
-	printf("dirtycheck: %llu rounds (%llu exact: paused round %llu%s), %llu pages "
-	       "seen dirty, %llu pending carried, %llu lost, %llu logged but unchanged; "
-	       "%llu entries harvested, %llu reset\n",
-	       (unsigned long long)total.rounds, (unsigned long long)total.exact_rounds,
-	       (unsigned long long)total.paused_round,
-	       total.final_on_stopped ? ", final round on the stopped target" : "",
-	       (unsigned long long)total.dirty_seen,
-	       (unsigned long long)total.pending_carried, (unsigned long long)total.lost,
-	       (unsigned long long)total.logged_unchanged,
-	       (unsigned long long)total.harvested, (unsigned long long)total.reset);
+	print_totals();
 	if (total.lost)
 		rt_fail("%llu page(s) lost", (unsigned long long)total.lost);
 	if (!total.dirty_seen)
