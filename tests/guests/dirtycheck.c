@@ -451,15 +451,22 @@ static void read_view(u64 *out)
 		out[p] = *(const volatile u64 *)(view + (p << PAGE_SHIFT));
 }
 
-static void report_lost(u64 p, u64 round, const char *what)
+/* @p changed to @to (from *@from, if known) in round @written, and the
+ * harvest of round @round, which had to have it, did not. */
+static void report_lost(u64 p, u64 round, u64 written, const u64 *from, u64 to)
 {
+	char was[24] = "";
+
 	if (++total.lost > LOST_REPORTS)
 		return;
-	printf("dirtycheck: LOST page %llu (target IPA 0x%llx) in round %llu: "
-	       "0x%llx -> 0x%llx, %s\n", (unsigned long long)p,
+	if (from)
+		snprintf(was, sizeof(was), "0x%llx -> ", (unsigned long long)*from);
+	printf("dirtycheck: LOST page %llu (target IPA 0x%llx): written in round "
+	       "%llu (%s0x%llx), not in the harvest of round %llu\n",
+	       (unsigned long long)p,
 	       (unsigned long long)(GUEST_RAM_BASE + (p << PAGE_SHIFT)),
-	       (unsigned long long)round, (unsigned long long)prev[p],
-	       (unsigned long long)cur[p], what);
+	       (unsigned long long)written, was, (unsigned long long)to,
+	       (unsigned long long)round);
 }
 
 /*
@@ -494,11 +501,11 @@ static void check_round(u64 round, bool exact)
 		bool changed = cur[p] != prev[p];
 
 		dirty += in_d;
-		if (was_pending && !in_d)
-			report_lost(p, round, "changed in the round before, never logged");
-		else if (changed && !in_d && exact)
-			report_lost(p, round, "changed, not logged by an exact harvest");
-		else if (changed && !in_d) {
+		if (was_pending && !in_d) {
+			report_lost(p, round, round - 1, NULL, prev[p]);
+		} else if (changed && !in_d && exact) {
+			report_lost(p, round, round, &prev[p], cur[p]);
+		} else if (changed && !in_d) {
 			set_bit(pending_next, p);
 			carried++;
 		} else if (in_d && !changed && !was_pending) {
