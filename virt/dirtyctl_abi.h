@@ -16,9 +16,11 @@
  * every call but PAUSE, RESUME and ATTACH (the benchmark drives its own
  * log), else DIRTYCTL_EPERM. A VM that harvests its own log keeps what
  * it dirties between resets below its vCPU ring's soft limit (4032
- * entries), or its vCPU waits for a reset only it could make. x0 returns 0 or a count, or a negative
- * DIRTYCTL_E* value; on an error nothing else is returned, and the
- * hypervisor logs one line `hv: dirtyctl: VM '<caller>' <CALL> ...: why`.
+ * entries), or its vCPU waits for a reset only it could make.
+ *
+ * x0 returns 0 or a count, or a negative DIRTYCTL_E* value; on an error
+ * nothing else is returned, and the hypervisor logs one line
+ * `hv: dirtyctl: VM '<caller>' <CALL> [of VM '<target>']: why`.
  *
  * Buffers (HARVEST, STATS) are guest physical addresses in the caller's
  * own RAM, checked whole before anything is written: a buffer that is

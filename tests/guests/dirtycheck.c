@@ -41,10 +41,10 @@
 #include "lib/errno.h"
 #include "lib/printf.h"
 #include "lib/string.h"
+#include "tests/guests/dirtyctl_guest.h"
 #include "tests/guests/rt/gic.h"
 #include "tests/guests/rt/rt.h"
 #include "tests/guests/rt/timer.h"
-#include "virt/dirtyctl_abi.h"
 #include "virt/guest_map.h"
 #include "virt/scenario.h"
 
@@ -64,11 +64,6 @@
 #define HARVEST_CALLS_MAX(pages) (4 * ((pages) / HARVEST_ENTRIES) + 256)
 
 const char guest_name[] = "dirtycheck";
-
-struct dctl_ret {
-	s64 x0;
-	u64 x1, x2, x3, x4, x5;
-};
 
 static struct {
 	u64 target;          /* VM id */
@@ -108,41 +103,10 @@ static struct {
 
 /* ------------------------------------------------------------ the calls */
 
-/* SMCCC 1.1 through HVC: x0..x5 back, x6..x17 not preserved. "memory":
- * HARVEST and STATS write into our RAM. */
-static struct dctl_ret dctl_to(u64 target, u32 fn, u64 a2, u64 a3)
-{
-	register u64 x0 __asm__("x0") = fn;
-	register u64 x1 __asm__("x1") = target;
-	register u64 x2 __asm__("x2") = a2;
-	register u64 x3 __asm__("x3") = a3;
-	register u64 x4 __asm__("x4");
-	register u64 x5 __asm__("x5");
-
-	__asm__ volatile("hvc #0"
-			 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "=r"(x4), "=r"(x5)
-			 :
-			 : "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13", "x14",
-			   "x15", "x16", "x17", "memory");
-	return (struct dctl_ret){ (s64)x0, x1, x2, x3, x4, x5 };
-}
-
+/* A call about the target. */
 static struct dctl_ret dctl(u32 fn, u64 a2, u64 a3)
 {
-	return dctl_to(cfg.target, fn, a2, a3);
-}
-
-static const char *err_name(s64 e)
-{
-	switch (e) {
-	case DIRTYCTL_ENOSYS: return "NOT_SUPPORTED (no CONFIG_DIRTY_TEST_CHANNEL?)";
-	case DIRTYCTL_EPERM: return "EPERM";
-	case DIRTYCTL_EINVAL: return "EINVAL";
-	case DIRTYCTL_EBUSY: return "EBUSY";
-	case DIRTYCTL_ENOTSUP: return "ENOTSUP";
-	case DIRTYCTL_ENOMEM: return "ENOMEM";
-	default: return "unknown error";
-	}
+	return dctl_call(fn, cfg.target, a2, a3);
 }
 
 /* Leaves the target running unlogged, then fails. */
@@ -169,7 +133,7 @@ static struct dctl_ret must(u32 fn, const char *name, u64 a2, u64 a3)
 
 	if (r.x0 < 0)
 		check_fail("%s of VM %llu: %s (%lld)", name, (unsigned long long)cfg.target,
-			   err_name(r.x0), (long long)r.x0);
+			   dctl_err_name(r.x0), (long long)r.x0);
 	return r;
 }
 
@@ -186,11 +150,11 @@ static unsigned int refused;
 static void expect_refusal(const char *what, s64 want, u64 target, u32 fn,
 			   u64 a2, u64 a3)
 {
-	s64 got = dctl_to(target, fn, a2, a3).x0;
+	s64 got = dctl_call(fn, target, a2, a3).x0;
 
 	if (got != want)
 		check_fail("%s: answered %lld, expected %s (%lld)", what, (long long)got,
-			   err_name(want), (long long)want);
+			   dctl_err_name(want), (long long)want);
 	refused++;
 }
 
@@ -215,7 +179,7 @@ static void check_refusals(void)
 
 		if (id == cfg.target)
 			continue;
-		r = dctl_to(id, DIRTYCTL_INFO, 0, 0);
+		r = dctl_call(DIRTYCTL_INFO, id, 0, 0);
 		if (!r.x0 && self == ~0ULL && r.x2 == ram->size && r.x3 == rt_nr_cpus()) {
 			self = id;   /* we may look at our own log */
 			continue;
@@ -374,7 +338,7 @@ static void enable(void)
 		r = dctl(DIRTYCTL_ENABLE, DIRTYCTL_MODE_WP, 0);
 	}
 	if (r.x0 < 0)
-		check_fail("ENABLE %s: %s (%lld)", mode_name(cfg.mode), err_name(r.x0),
+		check_fail("ENABLE %s: %s (%lld)", mode_name(cfg.mode), dctl_err_name(r.x0),
 			   (long long)r.x0);
 	logging_on = true;
 	expect_refusal("a second ENABLE", DIRTYCTL_EBUSY, cfg.target, DIRTYCTL_ENABLE,
@@ -590,7 +554,9 @@ static void print_stats(void)
 		"dbm_groups_disarmed", "ring_full_waits", "overflow_pages",
 		"harvested", "reset",
 	};
-	static const unsigned int line_starts[] = { 0, 4, 9, DIRTYCTL_STATS_WORDS };
+	static const unsigned int line_starts[] = {
+		DSTAT_MODE, DSTAT_DBM_ARM_FAULTS, DSTAT_RING_FULL_WAITS, DIRTYCTL_STATS_WORDS,
+	};
 	static u64 stats[DIRTYCTL_STATS_WORDS];
 
 	must(DIRTYCTL_STATS, "STATS", (u64)stats, 0);
