@@ -226,6 +226,12 @@ bench: setup
 	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-virt \
 		SCENARIO=$(srctree)/tests/scenarios/trapbench.scenario
 	$(Q)$(srctree)/scripts/bench-traps.sh $(obj)/bench-virt/hypervisor.bin
+	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-dirty qemu_virt_defconfig
+	$(Q)kconfig-tweak --file $(obj)/bench-dirty/.config --enable DIRTY_TEST_CHANNEL
+	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-dirty olddefconfig
+	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-dirty \
+		SCENARIO=$(srctree)/tests/scenarios/dirtybench.scenario
+	$(Q)$(srctree)/scripts/bench-dirty.sh $(obj)/bench-dirty/hypervisor.bin
 
 clean:
 	rm -rf $(obj)/boot $(obj)/arch $(obj)/lib $(obj)/mm $(obj)/drivers \
