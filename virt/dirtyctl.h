@@ -10,7 +10,9 @@
 
 struct vcpu;
 
-#ifdef CONFIG_DIRTY_TEST_CHANNEL
+/* virt/dirtyctl.c defines VIRT_DIRTYCTL_IMPL: it is also compiled (by
+ * scripts/lint.sh) in configurations that leave it out of the image. */
+#if defined(CONFIG_DIRTY_TEST_CHANNEL) || defined(VIRT_DIRTYCTL_IMPL)
 /* Handles the SMCCC call in @v's x0..x3 if it is a DIRTYCTL_* call
  * (result in x0..), and returns true; false for any other call. */
 bool dirtyctl_call(struct vcpu *v);

@@ -56,6 +56,9 @@
 #define DTB_SPAN 0x200000ULL          /* the target's DTB: its last 2 MiB */
 #define FDT_MAGIC 0xd00dfeedu
 #define HARVEST_ENTRIES 1024          /* per HARVEST call: 16 KiB */
+/* Rounds without a single dirty page after which the target is taken
+ * for one that never writes (rather than going on to rounds=). */
+#define IDLE_ROUNDS_MAX 100
 #define LOST_REPORTS 10               /* LOST lines printed at most */
 #define REASON_MAX 256
 /* A HARVEST loop takes at most every page once plus what the rings and
@@ -531,6 +534,9 @@ static void run_rounds(void)
 			total.final_on_stopped = true;
 			break;
 		}
+		if (round > IDLE_ROUNDS_MAX && !total.dirty_seen)
+			check_fail("no page was logged dirty in %u rounds: the target "
+				   "does not write", IDLE_ROUNDS_MAX);
 		if (round % cfg.pause_every) {
 			check_round(round, false);
 			continue;
