@@ -392,7 +392,7 @@ static void scan_record(struct dirty_log *log, struct scan_batch *b,
  * group stays armed.
  */
 static bool scan_group(struct dirty_log *log, struct dirty_slot_state *st,
-		       u64 group, struct scan_batch *b)
+		       u64 group, struct scan_batch *b, bool disarm)
 {
 	const u64 n = DIRTY_DBM_GROUP_PAGES;
 	u64 first = group * n;
@@ -402,7 +402,7 @@ static bool scan_group(struct dirty_log *log, struct dirty_slot_state *st,
 	if (!ptep)
 		return false;   /* cannot happen while logging: tables are pages */
 	stat_add(&log->stats.dbm_pages_scanned, n);
-	for (u64 i = 0; i < n; i++) {
+	for (u64 i = 0; !disarm && i < n; i++) {
 		if ((stage2_pte_read(&ptep[i]) & (S2_DBM | S2AP_W)) != (S2_DBM | S2AP_W))
 			continue;
 		/* Only hardware sets W here, and never clears it: the value
@@ -424,14 +424,15 @@ static bool scan_group(struct dirty_log *log, struct dirty_slot_state *st,
 	return false;
 }
 
+/* Scans (or with @disarm, empties) the armed set of @st. */
 static void scan_slot(struct dirty_log *log, struct dirty_slot_state *st,
-		      struct scan_batch *b)
+		      struct scan_batch *b, bool disarm)
 {
 	spin_lock(&log->s2->lock);
 	for (u32 i = 0; i < st->nr_armed;) {
 		u32 group = st->armed_list[i];
 
-		if (scan_group(log, st, group, b)) {
+		if (scan_group(log, st, group, b, disarm)) {
 			i++;
 			continue;
 		}
@@ -442,14 +443,16 @@ static void scan_slot(struct dirty_log *log, struct dirty_slot_state *st,
 	spin_unlock(&log->s2->lock);
 }
 
-static void dbm_scan(struct dirty_log *log)
+/* A harvest's scan; or, when logging stops (@disarm), every armed
+ * group disarmed with its dirty pages recorded. */
+static void dbm_scan(struct dirty_log *log, bool disarm)
 {
 	struct scan_batch batch = { 0 };
 
 	stat_add(&log->stats.dbm_scans, 1);
 	for (u32 id = 0; id < MEMSLOT_MAX; id++)
 		if (log->slot_state[id])
-			scan_slot(log, log->slot_state[id], &batch);
+			scan_slot(log, log->slot_state[id], &batch, disarm);
 }
 
 /* ------------------------------------------------- harvest and reset */
@@ -504,7 +507,7 @@ u32 dirty_log_harvest(struct dirty_log *log, struct dirty_gfn *out, u32 max,
 	 * hand over what is left (a group cleaned by this pass's scan
 	 * must not look "clean for a round" to a second scan). */
 	if (log->mode == DIRTY_MODE_DBM && !log->harvest_pass_open)
-		dbm_scan(log);
+		dbm_scan(log, false);
 	for (u32 i = 0; i < log->nr_vcpu_rings; i++)
 		n += dirty_ring_collect(log->vcpu_rings[i], out + n, max - n);
 	n += dirty_ring_collect(&log->vm_ring, out + n, max - n);
@@ -695,20 +698,6 @@ static void set_log_flag(struct dirty_log *log, const struct memslot *slots,
 	memslots_update(log->slots, edit_flags, &e);
 }
 
-/* A DBM-dirty page found while logging stops is still recorded. */
-static void disable_dirty(void *arg, u64 ipa, u64 size)
-{
-	struct dirty_log *log = arg;
-	unsigned int token;
-	const struct memslot_array *a = memslots_read_begin(log->slots, &token);
-	const struct memslot *slot = memslot_find(a, ipa);
-	struct dirty_slot_state *st = slot ? slot_state(log, slot->id) : NULL;
-
-	for (u64 off = 0; st && off < size; off += PAGE_SIZE)
-		log_vm_page(log, st, (ipa + off - slot->ipa) / PAGE_SIZE);
-	memslots_read_end(log->slots, token);
-}
-
 /* Blocks back wherever a slot covers a whole aligned one. */
 static void merge_blocks(struct stage2 *s2, const struct memslot *slot)
 {
@@ -721,25 +710,23 @@ static void merge_blocks(struct stage2 *s2, const struct memslot *slot)
 	}
 }
 
-/* Logging off for @slots: flags first (no new logging fault after the
- * update returns), then writable, then merged. */
+/*
+ * Logging off for @slots: flags first (no new logging fault after the
+ * update returns; a write that faults from now on is retried until its
+ * page is writable), then every armed group disarmed with its dirty
+ * pages recorded (a final harvest still gets them), then writable, then
+ * merged.
+ */
 static void stop_logging(struct dirty_log *log, const struct memslot *slots,
 			 u32 n)
 {
 	set_log_flag(log, slots, n, false);
+	if (log->mode == DIRTY_MODE_DBM)
+		dbm_scan(log, true);
 	for (u32 i = 0; i < n; i++) {
-		struct dirty_slot_state *st = slot_state(log, slots[i].id);
-
-		stage2_set_prot_log(log->s2, slots[i].ipa, slots[i].size,
-				    STAGE2_PROT_R | STAGE2_PROT_W | STAGE2_PROT_X,
-				    disable_dirty, log);
+		stage2_set_prot(log->s2, slots[i].ipa, slots[i].size,
+				STAGE2_PROT_R | STAGE2_PROT_W | STAGE2_PROT_X);
 		merge_blocks(log->s2, &slots[i]);
-		if (st) {
-			spin_lock(&log->s2->lock);
-			memset(st->armed, 0, words_for(groups_of(st->pages)) * sizeof(u64));
-			st->nr_armed = 0;
-			spin_unlock(&log->s2->lock);
-		}
 	}
 	/* Release: pairs with the acquire in dirty_log_hyp_write(). */
 	__atomic_store_n(&log->mode, DIRTY_MODE_OFF, __ATOMIC_RELEASE);
