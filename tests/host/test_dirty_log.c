@@ -15,8 +15,9 @@
  * content changed since its last read must be in that round's log or
  * the next one's (the rule of KVM's dirty_log_test); once the writers
  * stop, the log is exact. Each KVM race in the design's seed mails has a
- * test named after it. A second binary runs the threaded tests under
- * ThreadSanitizer.
+ * test named after it, but seed 002 (the rings' memory ordering), which
+ * test_dirty_ring_tsan covers. A second binary runs the threaded tests
+ * under ThreadSanitizer.
  */
 #include <pthread.h>
 #include <sched.h>
