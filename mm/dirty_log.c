@@ -800,6 +800,9 @@ int dirty_log_disable(struct dirty_log *log)
 	n = writable_slots(log, slots);
 	stop_logging(log, slots, n);
 	spin_unlock(&log->control_lock);
+	/* A vCPU waiting for room in its ring goes on without logging. */
+	for (u32 i = 0; log->wake && i < log->nr_vcpu_rings; i++)
+		log->wake(log->wake_arg, i);
 	return 0;
 }
 

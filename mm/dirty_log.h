@@ -120,8 +120,9 @@ int dirty_log_add_vcpu_ring(struct dirty_log *log, struct dirty_ring *ring);
  */
 int dirty_log_enable(struct dirty_log *log, enum dirty_mode mode);
 
-/* Stops logging: pages writable again, blocks merged back. Entries
- * still in the rings stay there for a harvest. -EINVAL if not logging. */
+/* Stops logging: pages writable again, blocks merged back, vCPUs
+ * waiting for ring space woken (they go on). Entries still in the
+ * rings stay there for a harvest. -EINVAL if not logging. */
 int dirty_log_disable(struct dirty_log *log);
 
 /*

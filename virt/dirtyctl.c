@@ -339,6 +339,29 @@ static s64 find_target(struct call *c, bool self_ok)
 	return 0;
 }
 
+void dirtyctl_vm_stopped(struct vm *vm)
+{
+	for (unsigned int id = 0; id < SCENARIO_MAX_VMS; id++) {
+		struct vm *t = vm_by_id(id);
+		u32 held = PAUSE_HELD;
+
+		if (!t || t == vm || !(vm->cfg->manages & (1u << id)))
+			continue;
+		/* Acquire: pairs with the release in do_pause(). No vCPU of
+		 * @vm is left to be inside a PAUSE of its own. */
+		if (__atomic_compare_exchange_n(&pause_state[vm->id][id], &held,
+						PAUSE_NONE, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
+			printf("hv: dirtyctl: VM '%s' stopped: VM '%s' resumes\n",
+			       vm->name, t->name);
+			vm_resume(t);
+		}
+		if (!dirty_log_disable(&t->dirty))
+			printf("hv: dirtyctl: VM '%s' stopped: logging of VM '%s' "
+			       "stops\n", vm->name, t->name);
+	}
+}
+
 bool dirtyctl_call(struct vcpu *v)
 {
 	u32 index = (u32)vcpu_reg(v, 0) - DIRTYCTL_INFO;   /* SMCCC: w0 */

@@ -203,15 +203,19 @@ static void vcpu_pause_wait(struct vcpu *v)
 	}
 }
 
-/* A wake condition: a reset freed room in the vCPU's dirty ring. */
+/* A wake condition: a reset freed room in the vCPU's dirty ring, or
+ * logging stopped (acquire: pairs with the release in stop_logging();
+ * its entries stay in the ring for a harvest). */
 static bool vcpu_ring_has_room(struct vcpu *v)
 {
-	return !dirty_ring_soft_full(&v->ring);
+	return !dirty_ring_soft_full(&v->ring) ||
+	       __atomic_load_n(&v->vm->dirty.mode, __ATOMIC_ACQUIRE) == DIRTY_MODE_OFF;
 }
 
 /*
  * The dirty ring reached its soft limit on the last exit: wait, holding
- * no lock, until a reset (which kicks us, vm.c wake_vcpu()) makes room.
+ * no lock, until a reset makes room or logging stops (both kick us,
+ * vm.c wake_vcpu()).
  * Only this vCPU sets and clears ring_full. Returns true while it must
  * still wait.
  */

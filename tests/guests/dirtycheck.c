@@ -29,7 +29,9 @@
  * waits for it to be long enough). Bootargs: target=<id> (required),
  * mode= (wp), rounds= (20), attach= (0x80000000), interval_us= (10000),
  * pause_every= (rounds/2), verbose=1 (a line for every round, not only
- * the exact ones and those that lost pages). With a large rounds= the
+ * the exact ones and those that lost pages), crash_at= (0: the paused
+ * round from which on it makes the hypervisor stop it, to show that its
+ * target is then let go). With a large rounds= the
  * target's end ends the run, so that every run has its final exact round.
  * Verdict: "dirtycheck: PASS", or FAIL for any page lost, any call that
  * fails, or no page dirtied in any round (the target never ran).
@@ -49,6 +51,7 @@
 #include "virt/scenario.h"
 
 #define DEFAULT_ROUNDS 20
+#define HOLE_IPA 0x48000000ULL        /* no RAM, no device: a stop */
 #define DEFAULT_ATTACH 0x80000000ULL  /* 2 GiB: above a small VM's RAM */
 #define DEFAULT_INTERVAL_US 10000
 #define PAGE_SHIFT 12
@@ -76,6 +79,7 @@ static struct {
 	u64 interval_us;
 	u64 pause_every;     /* rounds between paused rounds */
 	bool verbose;
+	u64 crash_at;        /* 0, or the first paused round to stop in */
 } cfg;
 
 /* The target as INFO and ATTACH describe it. */
@@ -261,6 +265,7 @@ static void parse_args(void)
 		rt_fail("bootargs: rounds= must be at least 2 (one of them paused)");
 	cfg.pause_every = arg_or("pause_every", cfg.rounds / 2);
 	cfg.verbose = arg_or("verbose", 0);
+	cfg.crash_at = arg_or("crash_at", 0);
 	if (!cfg.pause_every)
 		rt_fail("bootargs: pause_every= must be positive");
 }
@@ -525,6 +530,19 @@ static void wait_interval(u64 us)
  * soon as INFO says the target has stopped, one final round on it
  * (exact: nothing runs there) and no more.
  */
+/*
+ * crash_at=: the containment test. With the target paused and logged,
+ * this VM makes an access the hypervisor must stop it for; the target
+ * must then be resumed and its logging stopped (virt/dirtyctl.c,
+ * dirtyctl_vm_stopped()), and finish on its own.
+ */
+static void crash_holding_pause(void)
+{
+	printf("dirtycheck: stopping itself while it holds a pause, logging on\n");
+	(void)*(volatile u32 *)HOLE_IPA;
+	rt_fail("still running after reading 0x%llx", HOLE_IPA);
+}
+
 static void run_rounds(void)
 {
 	for (u64 round = 1; round <= cfg.rounds; round++) {
@@ -543,6 +561,8 @@ static void run_rounds(void)
 		}
 		must(DIRTYCTL_PAUSE, "PAUSE", 0, 0);
 		paused = true;
+		if (cfg.crash_at && round >= cfg.crash_at)
+			crash_holding_pause();
 		check_round(round, true);
 		must(DIRTYCTL_RESUME, "RESUME", 0, 0);
 		paused = false;
