@@ -231,15 +231,6 @@ static void check_refusals(void)
 
 /* --------------------------------------------------------------- set-up */
 
-static u64 arg_or(const char *key, u64 dflt)
-{
-	u64 v = dflt;
-
-	if (rt_arg_u64(key, &v) == -EINVAL)
-		rt_fail("bootargs: %s= is not a number", key);
-	return v;
-}
-
 static void parse_args(void)
 {
 	const char *m;
@@ -247,9 +238,9 @@ static void parse_args(void)
 
 	if (rt_arg_u64("target", &cfg.target))
 		rt_fail("bootargs: target=<VM id> is required");
-	cfg.rounds = arg_or("rounds", DEFAULT_ROUNDS);
-	cfg.attach = arg_or("attach", DEFAULT_ATTACH);
-	cfg.interval_us = arg_or("interval_us", DEFAULT_INTERVAL_US);
+	cfg.rounds = rt_arg_u64_or("rounds", DEFAULT_ROUNDS);
+	cfg.attach = rt_arg_u64_or("attach", DEFAULT_ATTACH);
+	cfg.interval_us = rt_arg_u64_or("interval_us", DEFAULT_INTERVAL_US);
 	cfg.mode = DIRTYCTL_MODE_WP;
 	if (!rt_arg("mode", &m, &len)) {
 		if (len == 2 && !strncmp(m, "wp", len))
@@ -263,9 +254,9 @@ static void parse_args(void)
 	}
 	if (cfg.rounds < 2)
 		rt_fail("bootargs: rounds= must be at least 2 (one of them paused)");
-	cfg.pause_every = arg_or("pause_every", cfg.rounds / 2);
-	cfg.verbose = arg_or("verbose", 0);
-	cfg.crash_at = arg_or("crash_at", 0);
+	cfg.pause_every = rt_arg_u64_or("pause_every", cfg.rounds / 2);
+	cfg.verbose = rt_arg_u64_or("verbose", 0);
+	cfg.crash_at = rt_arg_u64_or("crash_at", 0);
 	if (!cfg.pause_every)
 		rt_fail("bootargs: pause_every= must be positive");
 }

@@ -47,23 +47,14 @@ static struct {
  * wait_done()), so the boot vCPU sees every store before it reports. */
 static u32 done;
 
-static u64 arg_or(const char *key, u64 dflt)
-{
-	u64 v = dflt;
-
-	if (rt_arg_u64(key, &v) == -EINVAL)
-		rt_fail("bootargs: %s= is not a number", key);
-	return v;
-}
-
 static void parse_args(void)
 {
 	const char *p;
 	size_t len;
-	u64 mb = arg_or("mb", DEFAULT_MB);
+	u64 mb = rt_arg_u64_or("mb", DEFAULT_MB);
 
-	cfg.writes = arg_or("writes", DEFAULT_WRITES);
-	cfg.vcpus = (unsigned int)MIN(arg_or("vcpus", rt_nr_cpus()), (u64)rt_nr_cpus());
+	cfg.writes = rt_arg_u64_or("writes", DEFAULT_WRITES);
+	cfg.vcpus = (unsigned int)MIN(rt_arg_u64_or("vcpus", rt_nr_cpus()), (u64)rt_nr_cpus());
 	if (!cfg.vcpus || !mb || mb > (1ULL << 20) || !cfg.writes ||
 	    cfg.writes >= (1ULL << SEQ_BITS))
 		rt_fail("bootargs: vcpus=, mb= (up to 1 TiB) and writes= (below "

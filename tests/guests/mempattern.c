@@ -64,15 +64,6 @@ static void verify(const struct mem_range *r, u64 key, struct mismatch *m)
 	}
 }
 
-static u64 arg_or(const char *key, u64 dflt)
-{
-	u64 v = dflt;
-
-	if (rt_arg_u64(key, &v) == -EINVAL)
-		rt_fail("bootargs: %s= is not a number", key);
-	return v;
-}
-
 /* RAM minus everything up to the end of our image, the DTB and the
  * reserved ranges, in whole pages. */
 static void find_ranges(void)
@@ -99,8 +90,8 @@ static void find_ranges(void)
 
 void guest_main(void)
 {
-	u64 seed = arg_or("seed", DEFAULT_SEED);
-	u64 rounds = arg_or("rounds", DEFAULT_ROUNDS);
+	u64 seed = rt_arg_u64_or("seed", DEFAULT_SEED);
+	u64 rounds = rt_arg_u64_or("rounds", DEFAULT_ROUNDS);
 	u64 total;
 
 	find_ranges();

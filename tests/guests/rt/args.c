@@ -70,3 +70,12 @@ int rt_arg_u64(const char *key, u64 *val)
 	*val = v;
 	return 0;
 }
+
+u64 rt_arg_u64_or(const char *key, u64 dflt)
+{
+	u64 v = dflt;
+
+	if (rt_arg_u64(key, &v) == -EINVAL)
+		rt_fail("bootargs: %s= is not a number", key);
+	return v;
+}

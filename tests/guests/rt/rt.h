@@ -70,6 +70,9 @@ s64 rt_cpu_on(unsigned int cpu, rt_cpu_fn fn);
  */
 int rt_arg(const char *key, const char **val, size_t *len);
 int rt_arg_u64(const char *key, u64 *val);
+/* @key's number, or @dflt if it is absent; a value that is not a number
+ * fails the guest with a message naming @key. */
+u64 rt_arg_u64_or(const char *key, u64 dflt);
 
 /* Any exception but an IRQ, taken from this guest's own code (@kind:
  * VEC_CUR_SPX << 2 | VEC_SYNC or VEC_SERROR), goes to the hook first:
