@@ -61,6 +61,18 @@ static void stat_add(u64 *counter, u64 n)
 	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
 }
 
+/*
+ * A counter whose every writer holds the same lock (stage2.lock for the
+ * fault path's and the scan's, vm_ring_lock for vm_pages_logged,
+ * control_lock for the consumer's): a relaxed load and store, no
+ * read-modify-write; dirty_log_get_stats() still reads it racily.
+ */
+static void stat_add_locked(u64 *counter, u64 n)
+{
+	__atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
 static void *pool_va(const struct dirty_log *log, paddr_t pa)
 {
 	return log->s2->ops->phys_to_virt(pa);
@@ -191,11 +203,11 @@ static void log_vm_page(struct dirty_log *log, struct dirty_slot_state *st,
 
 	spin_lock(&log->vm_ring_lock);
 	r = dirty_ring_push(&log->vm_ring, st->id, page);
+	if (r != DIRTY_RING_FULL)
+		stat_add_locked(&log->vm_pages_logged, 1);
 	spin_unlock(&log->vm_ring_lock);
 	if (r == DIRTY_RING_FULL)
 		overflow_mark(log, st, page);
-	else
-		stat_add(&log->stats.pages_logged, 1);
 }
 
 /* The logged slot holding @ipa, or NULL. */
@@ -228,21 +240,6 @@ void dirty_log_hyp_write(struct dirty_log *log, u64 ipa, u64 len)
 
 /* ------------------------------------------------------- fault path */
 
-/* The level-3 entry of @ipa, or NULL (a block: a change is in flight). */
-static u64 *page_pte(struct stage2 *s2, u64 ipa)
-{
-	unsigned int level;
-	u64 *ptep = stage2_leaf_locked(s2, ipa, &level);
-
-	return ptep && level == 3 && pte_is_valid(stage2_pte_read(ptep)) ? ptep : NULL;
-}
-
-static void tlbi_local(struct stage2 *s2, u64 ipa)
-{
-	if (s2->ops->tlbi_ipa_local)
-		s2->ops->tlbi_ipa_local(s2, ipa);
-}
-
 /*
  * wp: log first, then make writable, both under stage2.lock. The lock
  * keeps a reset from re-protecting the page between the two (it would
@@ -258,7 +255,7 @@ static enum dirty_fault wp_fault(struct dirty_log *log, struct dirty_ring *ring,
 	if (stage2_pte_read(ptep) & S2AP_W) {
 		/* Another vCPU logged it and made it writable, under this
 		 * lock: it is in the log; no reset re-protected it since. */
-		stat_add(&log->stats.spurious_faults, 1);
+		stat_add_locked(&log->stats.spurious_faults, 1);
 		return ret;
 	}
 	switch (dirty_ring_push(ring, st->id, page)) {
@@ -267,11 +264,11 @@ static enum dirty_fault wp_fault(struct dirty_log *log, struct dirty_ring *ring,
 		ret = DIRTY_FAULT_RING_FULL;
 		break;
 	case DIRTY_RING_SOFT_FULL:
-		stat_add(&log->stats.pages_logged, 1);
+		stat_add_locked(&log->stats.pages_logged, 1);
 		ret = DIRTY_FAULT_RING_FULL;
 		break;
 	default:
-		stat_add(&log->stats.pages_logged, 1);
+		stat_add_locked(&log->stats.pages_logged, 1);
 		break;
 	}
 	stage2_pte_update(log->s2, ptep, 0, S2AP_W);
@@ -297,54 +294,86 @@ static void dbm_arm(struct dirty_log *log, struct dirty_slot_state *st,
 	if (!(st->armed[group / BITS_PER_WORD] & bit)) {
 		st->armed[group / BITS_PER_WORD] |= bit;
 		st->armed_list[st->nr_armed++] = (u32)group;
-		stat_add(&log->stats.dbm_arm_faults, 1);
+		stat_add_locked(&log->stats.dbm_arm_faults, 1);
 	} else {
-		stat_add(&log->stats.spurious_faults, 1);
+		stat_add_locked(&log->stats.spurious_faults, 1);
 	}
 	for (u64 i = 0; i < DIRTY_DBM_GROUP_PAGES; i++)
 		stage2_pte_update(log->s2, first_pte + i, 0, S2_DBM);
 }
 
+/* Under stage2.lock: the logged slot state holding @ipa, or NULL. */
+static struct dirty_slot_state *logged_state(const struct dirty_log *log,
+					     u64 ipa)
+{
+	for (u32 i = 0; i < log->nr_logged; i++) {
+		struct dirty_slot_state *st = log->logged[i];
+
+		if (ipa - st->ipa < st->pages * PAGE_SIZE)
+			return st;
+	}
+	return NULL;
+}
+
+/*
+ * Not in a logged slot: a writable slot whose logging is being switched
+ * on or off (the retried access finds the tables done), or memory the
+ * VM may only read, or no memory at all (both NOT_LOGGED).
+ */
+static enum dirty_fault unlogged_fault(struct dirty_log *log, u64 ipa)
+{
+	unsigned int token;
+	const struct memslot *slot =
+		memslot_find(memslots_read_begin(log->slots, &token), ipa);
+	bool writable = slot && !(slot->flags & MEMSLOT_READONLY);
+
+	memslots_read_end(log->slots, token);
+	return writable ? DIRTY_FAULT_HANDLED : DIRTY_FAULT_NOT_LOGGED;
+}
+
+/*
+ * The logged slots are looked up under stage2.lock (log->logged), not in
+ * a memslot read section: start_logging() and stop_logging() change that
+ * list under the same lock, so a handler that finds a slot there
+ * finishes before logging of it stops (as the memslot update's drain
+ * would guarantee), and one that does not find it takes the slow path.
+ */
 enum dirty_fault dirty_log_write_fault(struct dirty_log *log,
 				       struct dirty_ring *ring, u64 ipa)
 {
 	enum dirty_fault ret = DIRTY_FAULT_HANDLED;
-	const struct memslot_array *a;
-	const struct memslot *slot;
+	struct stage2 *s2 = log->s2;
 	struct dirty_slot_state *st;
-	unsigned int token;
 	u64 *ptep;
 
-	a = memslots_read_begin(log->slots, &token);
-	slot = memslot_find(a, ipa);
-	if (!slot || (slot->flags & MEMSLOT_READONLY)) {
-		memslots_read_end(log->slots, token);
-		return DIRTY_FAULT_NOT_LOGGED;
+	spin_lock(&s2->lock);
+	st = logged_state(log, ipa);
+	if (!st) {
+		spin_unlock(&s2->lock);
+		ret = unlogged_fault(log, ipa);
+		/* Retried: this CPU may hold the stricter entry. */
+		if (ret == DIRTY_FAULT_HANDLED)
+			stage2_tlbi_ipa_local(s2, ipa);
+		return ret;
 	}
-	st = slot_state(log, slot->id);
-	spin_lock(&log->s2->lock);
-	ptep = page_pte(log->s2, ipa);
-	/*
-	 * A writable slot that is not (or no longer) logged, or whose entry
-	 * is not a page: logging is being switched on or off and the
-	 * tables are being changed; the retried access will find them done.
-	 */
-	if ((slot->flags & MEMSLOT_LOG_DIRTY) && st && ptep) {
-		u64 page = (ipa - slot->ipa) / PAGE_SIZE;
+	/* Not a page: the tables are being changed (logging starting); the
+	 * retried access finds them done. */
+	ptep = stage2_page_locked(s2, ipa);
+	if (ptep) {
+		u64 page = (ipa - st->ipa) / PAGE_SIZE;
 
-		/* Acquire not needed: the slot flag we saw was published
-		 * (memslots_update, release) after the mode was set. */
+		/* Relaxed: the mode was stored before the slot joined
+		 * log->logged, under this lock. */
 		if (__atomic_load_n(&log->mode, __ATOMIC_RELAXED) == DIRTY_MODE_DBM) {
 			dbm_arm(log, st, page, ptep);
 		} else {
-			stat_add(&log->stats.wp_faults, 1);
+			stat_add_locked(&log->stats.wp_faults, 1);
 			ret = wp_fault(log, ring, st, page, ptep);
 		}
 	}
-	spin_unlock(&log->s2->lock);
+	spin_unlock(&s2->lock);
 	/* This CPU may hold the stricter entry that faulted. */
-	tlbi_local(log->s2, ipa);
-	memslots_read_end(log->slots, token);
+	stage2_tlbi_ipa_local(s2, ipa);
 	return ret;
 }
 
@@ -396,12 +425,12 @@ static bool scan_group(struct dirty_log *log, struct dirty_slot_state *st,
 {
 	const u64 n = DIRTY_DBM_GROUP_PAGES;
 	u64 first = group * n;
-	u64 *ptep = page_pte(log->s2, st->ipa + first * PAGE_SIZE);
+	u64 *ptep = stage2_page_locked(log->s2, st->ipa + first * PAGE_SIZE);
 	u64 dirty = 0;
 
 	if (!ptep)
 		return false;   /* cannot happen while logging: tables are pages */
-	stat_add(&log->stats.dbm_pages_scanned, n);
+	stat_add_locked(&log->stats.dbm_pages_scanned, n);
 	for (u64 i = 0; !disarm && i < n; i++) {
 		if ((stage2_pte_read(&ptep[i]) & (S2_DBM | S2AP_W)) != (S2_DBM | S2AP_W))
 			continue;
@@ -413,14 +442,14 @@ static bool scan_group(struct dirty_log *log, struct dirty_slot_state *st,
 	}
 	if (dirty) {
 		b->tlbi = true;
-		stat_add(&log->stats.dbm_pages_dirty, dirty);
+		stat_add_locked(&log->stats.dbm_pages_dirty, dirty);
 		return true;
 	}
 	for (u64 i = 0; i < n; i++)
 		if (stage2_pte_update(log->s2, &ptep[i], S2_DBM | S2AP_W, 0) & S2AP_W)
 			scan_record(log, b, st, first + i);
 	b->tlbi = true;
-	stat_add(&log->stats.dbm_groups_disarmed, 1);
+	stat_add_locked(&log->stats.dbm_groups_disarmed, 1);
 	return false;
 }
 
@@ -449,7 +478,7 @@ static void dbm_scan(struct dirty_log *log, bool disarm)
 {
 	struct scan_batch batch = { 0 };
 
-	stat_add(&log->stats.dbm_scans, 1);
+	stat_add_locked(&log->stats.dbm_scans, 1);
 	for (u32 id = 0; id < MEMSLOT_MAX; id++)
 		if (log->slot_state[id])
 			scan_slot(log, log->slot_state[id], &batch, disarm);
@@ -512,7 +541,7 @@ u32 dirty_log_harvest(struct dirty_log *log, struct dirty_gfn *out, u32 max,
 		n += dirty_ring_collect(log->vcpu_rings[i], out + n, max - n);
 	n += dirty_ring_collect(&log->vm_ring, out + n, max - n);
 	n += overflow_collect(log, out + n, max - n);
-	stat_add(&log->stats.harvested, n);
+	stat_add_locked(&log->stats.harvested, n);
 	*more = n == max;
 	log->harvest_pass_open = *more;
 	spin_unlock(&log->control_lock);
@@ -554,7 +583,7 @@ static void reprotect(void *arg, u32 slot_id, u64 page)
 	if (c->table && ALIGN_DOWN(ipa, TABLE_SPAN) == c->table_ipa) {
 		ptep = c->table + pt_index(ipa, 3);
 	} else {
-		ptep = page_pte(s2, ipa);
+		ptep = stage2_page_locked(s2, ipa);
 		if (!ptep)
 			return;
 		c->table = ptep - pt_index(ipa, 3);
@@ -649,7 +678,7 @@ u32 dirty_log_reset(struct dirty_log *log, u32 max)
 		total += reset_ring(&c, &log->vm_ring, max - total);
 	total += reset_overflow(&c);
 	memslots_read_end(log->slots, token);
-	stat_add(&log->stats.reset, total);
+	stat_add_locked(&log->stats.reset, total);
 	spin_unlock(&log->control_lock);
 	return total;
 }
@@ -698,6 +727,23 @@ static void set_log_flag(struct dirty_log *log, const struct memslot *slots,
 	memslots_update(log->slots, edit_flags, &e);
 }
 
+/*
+ * The fault path's list of logged slots (dirty_log_write_fault()),
+ * changed under stage2.lock: filled after the mode is set and before the
+ * tables are split, emptied before any armed group is disarmed or page
+ * made writable again. States on it are never freed (slot_state_get()
+ * replaces only states of slots not logged).
+ */
+static void set_logged(struct dirty_log *log, const struct memslot *slots,
+		       u32 n)
+{
+	spin_lock(&log->s2->lock);
+	for (u32 i = 0; i < n; i++)
+		log->logged[i] = slot_state(log, slots[i].id);
+	log->nr_logged = n;
+	spin_unlock(&log->s2->lock);
+}
+
 /* Blocks back wherever a slot covers a whole aligned one. */
 static void merge_blocks(struct stage2 *s2, const struct memslot *slot)
 {
@@ -721,6 +767,7 @@ static void stop_logging(struct dirty_log *log, const struct memslot *slots,
 			 u32 n)
 {
 	set_log_flag(log, slots, n, false);
+	set_logged(log, NULL, 0);
 	if (log->mode == DIRTY_MODE_DBM)
 		dbm_scan(log, true);
 	for (u32 i = 0; i < n; i++) {
@@ -747,12 +794,14 @@ static int start_logging(struct dirty_log *log, const struct memslot *slots,
 			return ret;
 	}
 	memset(&log->stats, 0, sizeof(log->stats));
+	log->vm_pages_logged = 0;
 	log->stats.mode = mode;
 	/* Release: the mode and the slot states are visible to a fault
 	 * handler before the LOG_DIRTY flag it acts on (published by the
 	 * memslot update below, itself a release). */
 	__atomic_store_n(&log->mode, mode, __ATOMIC_RELEASE);
 	set_log_flag(log, slots, n, true);
+	set_logged(log, slots, n);
 	for (u32 i = 0; i < n; i++) {
 		int ret = stage2_split_to_pages(log->s2, slots[i].ipa, slots[i].size,
 						STAGE2_PROT_R | STAGE2_PROT_X);
@@ -813,4 +862,5 @@ void dirty_log_get_stats(struct dirty_log *log, struct dirty_stats *out)
 
 	for (size_t i = 0; i < sizeof(*out) / sizeof(u64); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	out->pages_logged += __atomic_load_n(&log->vm_pages_logged, __ATOMIC_RELAXED);
 }

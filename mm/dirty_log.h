@@ -67,6 +67,9 @@ struct dirty_log {
 	/* ... and one per VM, for pages dirtied outside a vCPU. */
 	struct dirty_ring vm_ring;
 	struct spinlock vm_ring_lock;   /* producers of vm_ring */
+	/* Entries pushed into vm_ring, under vm_ring_lock (counted apart
+	 * from stats.pages_logged, whose writers hold stage2.lock). */
+	u64 vm_pages_logged;
 	/* Serialises enable, disable, harvest and reset. */
 	struct spinlock control_lock;
 	/* Under control_lock: the last harvest call left entries behind
@@ -75,6 +78,10 @@ struct dirty_log {
 	bool harvest_pass_open;
 	bool overflow_taken_any;
 	struct dirty_slot_state *slot_state[MEMSLOT_MAX];
+	/* The states of the slots being logged, for the write fault path;
+	 * under stage2.lock (set_logged()). */
+	struct dirty_slot_state *logged[MEMSLOT_MAX];
+	u32 nr_logged;
 	struct page_pool *pool;
 	/* Set when a page went to an overflow bitmap (store-release after
 	 * the bit); a harvest exchanges it for 0 (acquire) before looking. */

@@ -64,32 +64,7 @@ static int check_range(const struct stage2 *s2, u64 ipa, u64 size)
 
 /* --------------------------------------------------- descriptor access */
 
-#ifdef __aarch64__
-extern const struct stage2_mm_ops stage2_default_ops;
-#endif
-
-static u64 *table_va(const struct stage2 *s2, paddr_t pa)
-{
-#ifdef __aarch64__
-	/* The hypervisor's own tables are identity mapped: no indirect
-	 * call on the fault and reset paths, which walk on every entry. */
-	if (s2->ops == &stage2_default_ops)
-		return (u64 *)pa;
-#endif
-	return s2->ops->phys_to_virt(pa);
-}
-
-static u64 pte_read(const u64 *ptep)
-{
-	/* Single-copy atomic: hardware may update AF/dirty concurrently. */
-	return __atomic_load_n(ptep, __ATOMIC_RELAXED);
-}
-
-static void pte_traced(struct stage2 *s2, u64 *ptep, u64 val)
-{
-	if (s2->ops->pte_written)
-		s2->ops->pte_written(s2, ptep, val);
-}
+/* Reads: stage2_pte_read(); compare-and-swap: stage2_pte_cas() (stage2.h). */
 
 /*
  * Store-release: a table's entries (zeroed or filled) are visible before
@@ -98,7 +73,7 @@ static void pte_traced(struct stage2 *s2, u64 *ptep, u64 val)
 static void pte_store(struct stage2 *s2, u64 *ptep, u64 val)
 {
 	__atomic_store_n(ptep, val, __ATOMIC_RELEASE);
-	pte_traced(s2, ptep, val);
+	stage2_pte_traced(s2, ptep, val);
 }
 
 /* Atomic swap: returns the last value, hardware updates included. */
@@ -106,18 +81,8 @@ static u64 pte_xchg(struct stage2 *s2, u64 *ptep, u64 val)
 {
 	u64 old = __atomic_exchange_n(ptep, val, __ATOMIC_ACQ_REL);
 
-	pte_traced(s2, ptep, val);
+	stage2_pte_traced(s2, ptep, val);
 	return old;
-}
-
-/* Compare-and-swap; on failure *@old is the current value. */
-static bool pte_cas(struct stage2 *s2, u64 *ptep, u64 *old, u64 val)
-{
-	if (!__atomic_compare_exchange_n(ptep, old, val, false, __ATOMIC_ACQ_REL,
-					 __ATOMIC_RELAXED))
-		return false;
-	pte_traced(s2, ptep, val);
-	return true;
 }
 
 static u64 prot_attrs(unsigned int prot)
@@ -188,7 +153,7 @@ static void cache_release(struct stage2 *s2, struct table_cache *c)
 	while (c->count) {
 		paddr_t pa = c->head;
 
-		c->head = *table_va(s2, pa);
+		c->head = *stage2_table_va(s2, pa);
 		c->count--;
 		page_free(s2->pool, pa, 1);
 	}
@@ -203,7 +168,7 @@ static int cache_fill(struct stage2 *s2, struct table_cache *c, u64 n)
 			cache_release(s2, c);
 			return -ENOMEM;
 		}
-		*table_va(s2, pa) = c->head;
+		*stage2_table_va(s2, pa) = c->head;
 		c->head = pa;
 		c->count++;
 	}
@@ -214,7 +179,7 @@ static int cache_fill(struct stage2 *s2, struct table_cache *c, u64 n)
 static paddr_t cache_take(struct stage2 *s2, struct table_cache *c)
 {
 	paddr_t pa = c->head;
-	u64 *t = table_va(s2, pa);
+	u64 *t = stage2_table_va(s2, pa);
 
 	c->head = t[0];
 	c->count--;
@@ -289,7 +254,7 @@ static int visit(const struct walker *w, unsigned int kind, u64 *ptep,
 		 u64 ipa, unsigned int level, u64 start, u64 end)
 {
 	struct stage2_visit v = {
-		.s2 = w->s2, .ptep = ptep, .old = pte_read(ptep), .ipa = ipa,
+		.s2 = w->s2, .ptep = ptep, .old = stage2_pte_read(ptep), .ipa = ipa,
 		.start = start, .end = end, .level = level, .kind = kind,
 		.arg = w->arg,
 	};
@@ -300,7 +265,7 @@ static int visit(const struct walker *w, unsigned int kind, u64 *ptep,
 static int walk_entry(const struct walker *w, u64 *ptep, u64 ipa,
 		      unsigned int level, u64 start, u64 end)
 {
-	u64 pte = pte_read(ptep);
+	u64 pte = stage2_pte_read(ptep);
 	int ret;
 
 	if (pte_is_table(pte, level)) {
@@ -309,7 +274,7 @@ static int walk_entry(const struct walker *w, u64 *ptep, u64 ipa,
 				    start, end);
 			if (ret)
 				return ret;
-			pte = pte_read(ptep);
+			pte = stage2_pte_read(ptep);
 		}
 	} else if (w->flags & STAGE2_WALK_LEAF) {
 		ret = visit(w, STAGE2_WALK_LEAF, ptep, ipa, level, start, end);
@@ -317,11 +282,11 @@ static int walk_entry(const struct walker *w, u64 *ptep, u64 ipa,
 			return 0;
 		if (ret)
 			return ret;
-		pte = pte_read(ptep);   /* the visitor may have made a table */
+		pte = stage2_pte_read(ptep);   /* the visitor may have made a table */
 	}
 	if (!pte_is_table(pte, level))
 		return 0;
-	ret = walk_table(w, table_va(w->s2, pte_addr(pte)), PT_ENTRIES, ipa,
+	ret = walk_table(w, stage2_table_va(w->s2, pte_addr(pte)), PT_ENTRIES, ipa,
 			 level + 1, start, end);
 	if (ret || !(w->flags & STAGE2_WALK_TABLE_POST))
 		return ret;
@@ -353,7 +318,7 @@ static int walk_locked(struct stage2 *s2, u64 start, u64 end,
 {
 	const struct walker w = { .s2 = s2, .fn = fn, .arg = arg, .flags = flags };
 
-	return walk_table(&w, table_va(s2, s2->root), (u64)s2->nroot * PT_ENTRIES,
+	return walk_table(&w, stage2_table_va(s2, s2->root), (u64)s2->nroot * PT_ENTRIES,
 			  0, s2->start_level, start, end);
 }
 
@@ -404,7 +369,7 @@ static u64 make_split_table(struct stage2 *s2, u64 old, unsigned int level,
 			    void *arg)
 {
 	const struct split_arg *sa = arg;
-	u64 *t = table_va(s2, sa->table);
+	u64 *t = stage2_table_va(s2, sa->table);
 	u64 csize = pt_level_size(level + 1);
 	u64 attrs = (pte_leaf_attrs(old) & ~sa->perms_mask) | sa->perms;
 	u64 leaf = pte_make_leaf(pte_addr(old), attrs, level + 1);
@@ -562,10 +527,10 @@ static bool leaf_inside(const struct stage2_visit *v, struct range_ctx *r)
 
 static bool table_empty(const struct stage2 *s2, u64 table_pte)
 {
-	const u64 *t = table_va(s2, pte_addr(table_pte));
+	const u64 *t = stage2_table_va(s2, pte_addr(table_pte));
 
 	for (unsigned int i = 0; i < PT_ENTRIES; i++)
-		if (pte_is_valid(pte_read(&t[i])))
+		if (pte_is_valid(stage2_pte_read(&t[i])))
 			return false;
 	return true;
 }
@@ -636,7 +601,7 @@ static void prot_update_leaf(const struct stage2_visit *v, struct range_ctx *r)
 		new = (old & ~S2_PERM_MASK) | r->perms;
 		if (new == old)
 			return;
-	} while (!pte_cas(v->s2, v->ptep, &old, new));
+	} while (!stage2_pte_cas(v->s2, v->ptep, &old, new));
 
 	if (r->dirty && (old & S2_DBM) && (old & S2AP_W) && !(new & S2AP_W))
 		r->dirty(r->dirty_arg, v->ipa, pt_level_size(v->level));
@@ -752,45 +717,6 @@ int stage2_split_to_pages(struct stage2 *s2, u64 ipa, u64 size,
 	return ret;
 }
 
-/* ----------------------------------- leaf access for dirty tracking */
-
-u64 *stage2_leaf_locked(struct stage2 *s2, u64 ipa, unsigned int *level)
-{
-	unsigned int l = s2->start_level;
-	/* The concatenated roots act as one table indexed by all the IPA
-	 * bits above the start level. */
-	u64 idx = ipa >> (PAGE_SHIFT_4K + PT_BITS_PER_LEVEL * (3 - l));
-	u64 *ptep;
-
-	if (ipa >> s2->ipa_bits)
-		return NULL;
-	ptep = table_va(s2, s2->root) + idx;
-	for (;;) {
-		u64 pte = pte_read(ptep);
-
-		if (!pte_is_table(pte, l))
-			break;
-		l++;
-		ptep = table_va(s2, pte_addr(pte)) + pt_index(ipa, l);
-	}
-	*level = l;
-	return ptep;
-}
-
-u64 stage2_pte_update(struct stage2 *s2, u64 *ptep, u64 clear, u64 set)
-{
-	u64 old = pte_read(ptep), new;
-
-	/* Compare-and-swap, as in prot_visit(): a hardware AF or dirty
-	 * update between our read and our write is never undone. */
-	do {
-		new = (old & ~clear) | set;
-		if (new == old)
-			return old;
-	} while (!pte_cas(s2, ptep, &old, new));
-	return old;
-}
-
 /* ------------------------------------------------- split and merge */
 
 struct split_ctx {
@@ -840,14 +766,14 @@ struct merge_ctx {
 static bool table_uniform(const struct stage2 *s2, u64 table_pte,
 			  unsigned int level)
 {
-	const u64 *t = table_va(s2, pte_addr(table_pte));
-	u64 first = pte_read(&t[0]), csize = pt_level_size(level + 1);
+	const u64 *t = stage2_table_va(s2, pte_addr(table_pte));
+	u64 first = stage2_pte_read(&t[0]), csize = pt_level_size(level + 1);
 
 	if (!pte_is_leaf(first, level + 1) ||
 	    !IS_ALIGNED(pte_addr(first), pt_level_size(level)))
 		return false;
 	for (unsigned int i = 1; i < PT_ENTRIES; i++) {
-		u64 pte = pte_read(&t[i]);
+		u64 pte = stage2_pte_read(&t[i]);
 
 		if (!pte_is_leaf(pte, level + 1) ||
 		    pte_addr(pte) != pte_addr(first) + i * csize ||
@@ -864,11 +790,11 @@ static bool table_uniform(const struct stage2 *s2, u64 table_pte,
 static u64 make_merged_block(struct stage2 *s2, u64 old, unsigned int level,
 			     void *arg)
 {
-	const u64 *t = table_va(s2, pte_addr(old));
+	const u64 *t = stage2_table_va(s2, pte_addr(old));
 	u64 hw = 0;
 
 	for (unsigned int i = 0; i < PT_ENTRIES; i++)
-		hw |= pte_read(&t[i]) & S2_HW_MASK;
+		hw |= stage2_pte_read(&t[i]) & S2_HW_MASK;
 	if (!(t[0] & S2_DBM))
 		hw &= ~S2AP_W;   /* W is then a permission, equal in all */
 	return pte_make_leaf(pte_addr(t[0]), pte_leaf_attrs(t[0]) | hw,
@@ -982,7 +908,7 @@ int stage2_init(struct stage2 *s2, struct page_pool *pool,
 	s2->ops = ops;
 	s2->tables = s2->nroot;
 	s2->vttbr = s2->root | ((u64)vmid << VTTBR_VMID_SHIFT);
-	memset(table_va(s2, s2->root), 0, s2->nroot * PAGE_SIZE);
+	memset(stage2_table_va(s2, s2->root), 0, s2->nroot * PAGE_SIZE);
 	publish(s2);
 	return 0;
 }
@@ -1060,13 +986,7 @@ static void arm64_tlbi_vmid(struct stage2 *s2)
 static void arm64_tlbi_ipa_local(struct stage2 *s2, u64 ipa)
 {
 	(void)s2;   /* its VMID is the one in VTTBR_EL2 */
-	/* The relaxed entry is in memory before this CPU's walker looks. */
-	dsb(ishst);
-	__asm__ volatile("tlbi ipas2e1, %0" : : "r"(ipa >> 12) : "memory");
-	dsb(nsh);
-	/* Combined stage-1+2 entries are tagged by VA: drop them all. */
-	__asm__ volatile("tlbi vmalle1" : : : "memory");
-	dsb(nsh);   /* complete before the ERET back to the guest */
+	stage2_arm64_tlbi_ipa_local(ipa);
 }
 
 static void arm64_barrier(enum stage2_barrier kind)

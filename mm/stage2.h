@@ -6,6 +6,7 @@
 #ifndef MM_STAGE2_H
 #define MM_STAGE2_H
 
+#include "arch/arm64/barrier.h"
 #include "arch/arm64/stage2_pte.h"
 #include "lib/spinlock.h"
 #include "lib/types.h"
@@ -186,29 +187,6 @@ int stage2_merge(struct stage2 *s2, u64 ipa, unsigned int level);
 int stage2_translate(struct stage2 *s2, u64 ipa, paddr_t *pa,
 		     unsigned int *prot, unsigned int *level);
 
-/* ------------------------------------- leaf access (dirty tracking) */
-
-/* A descriptor read once, whole (hardware may be updating it). */
-static inline u64 stage2_pte_read(const u64 *ptep)
-{
-	return __atomic_load_n(ptep, __ATOMIC_RELAXED);
-}
-
-/*
- * With s2->lock held: the entry that maps @ipa at the deepest level the
- * tables reach (a leaf, or an invalid entry), its level in *@level; NULL
- * if @ipa is outside the IPA space. Valid until the lock is dropped.
- */
-u64 *stage2_leaf_locked(struct stage2 *s2, u64 ipa, unsigned int *level);
-
-/*
- * With s2->lock held: atomically replaces the leaf at @ptep by
- * (old & ~@clear) | @set, retrying if hardware changed it meanwhile, and
- * returns the value replaced. No TLB maintenance: the caller issues it
- * when a permission was taken away.
- */
-u64 stage2_pte_update(struct stage2 *s2, u64 *ptep, u64 clear, u64 set);
-
 /* ------------------------------------------------------------ walker */
 
 #define STAGE2_WALK_LEAF BIT(0)        /* leaves and invalid entries */
@@ -246,5 +224,146 @@ int stage2_walk(struct stage2 *s2, u64 ipa, u64 size,
 /* Identity-mapped tables, real TLB maintenance (see mm/stage2.c). */
 extern const struct stage2_mm_ops stage2_default_ops;
 #endif
+
+/*
+ * ------------------------------------- leaf access (dirty tracking)
+ *
+ * Inline: the write-fault and reset paths use them once per page.
+ */
+
+/* The hypervisor's own tables are identity mapped (no ops call). */
+static inline bool stage2_identity_mapped(const struct stage2 *s2)
+{
+#ifdef __aarch64__
+	return s2->ops == &stage2_default_ops;
+#else
+	(void)s2;
+	return false;
+#endif
+}
+
+/* A table page as the ops see it; @identity: stage2_identity_mapped(). */
+static inline u64 *stage2_table_at(const struct stage2 *s2, bool identity,
+				   paddr_t pa)
+{
+	return identity ? (u64 *)pa : (u64 *)s2->ops->phys_to_virt(pa);
+}
+
+static inline u64 *stage2_table_va(const struct stage2 *s2, paddr_t pa)
+{
+	return stage2_table_at(s2, stage2_identity_mapped(s2), pa);
+}
+
+/* A descriptor read once, whole (hardware may be updating it). */
+static inline u64 stage2_pte_read(const u64 *ptep)
+{
+	return __atomic_load_n(ptep, __ATOMIC_RELAXED);
+}
+
+/* Tells the ops (a host test's recorder) of a descriptor store. */
+static inline void stage2_pte_traced(struct stage2 *s2, const u64 *ptep, u64 val)
+{
+	if (s2->ops->pte_written)
+		s2->ops->pte_written(s2, ptep, val);
+}
+
+/* Compare-and-swap of a live descriptor; on failure *@old is the
+ * current value (a hardware AF or dirty update included). */
+static inline bool stage2_pte_cas(struct stage2 *s2, u64 *ptep, u64 *old,
+				  u64 val)
+{
+	if (!__atomic_compare_exchange_n(ptep, old, val, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_RELAXED))
+		return false;
+	stage2_pte_traced(s2, ptep, val);
+	return true;
+}
+
+/*
+ * With s2->lock held: the entry that maps @ipa at the deepest level the
+ * tables reach (a leaf, or an invalid entry), its level in *@level; NULL
+ * if @ipa is outside the IPA space. Valid until the lock is dropped.
+ */
+static inline u64 *stage2_leaf_locked(struct stage2 *s2, u64 ipa,
+				      unsigned int *level)
+{
+	unsigned int l = s2->start_level;
+	/* IPA bits below those that index the level-@l table. */
+	unsigned int shift = PAGE_SHIFT_4K + PT_BITS_PER_LEVEL * (3 - l);
+	bool identity = stage2_identity_mapped(s2);   /* read once */
+	u64 *ptep, pte;
+
+	if (ipa >> s2->ipa_bits)
+		return NULL;
+	/* The concatenated roots act as one table indexed by all the IPA
+	 * bits above the start level. */
+	ptep = stage2_table_at(s2, identity, s2->root) + (ipa >> shift);
+	while (pte = stage2_pte_read(ptep), pte_is_table(pte, l)) {
+		l++;
+		shift -= PT_BITS_PER_LEVEL;
+		ptep = stage2_table_at(s2, identity, pte_addr(pte)) +
+		       ((ipa >> shift) & (PT_ENTRIES - 1));
+	}
+	*level = l;
+	return ptep;
+}
+
+/* With s2->lock held: the valid level-3 entry of @ipa, or NULL (a block
+ * or nothing maps it). Valid until the lock is dropped. */
+static inline u64 *stage2_page_locked(struct stage2 *s2, u64 ipa)
+{
+	unsigned int level;
+	u64 *ptep = stage2_leaf_locked(s2, ipa, &level);
+
+	return ptep && level == 3 && pte_is_valid(stage2_pte_read(ptep)) ? ptep : NULL;
+}
+
+/*
+ * With s2->lock held: atomically replaces the leaf at @ptep by
+ * (old & ~@clear) | @set, retrying if hardware changed it meanwhile, and
+ * returns the value replaced. No TLB maintenance: the caller issues it
+ * when a permission was taken away.
+ */
+static inline u64 stage2_pte_update(struct stage2 *s2, u64 *ptep, u64 clear,
+				    u64 set)
+{
+	u64 old = stage2_pte_read(ptep), new;
+
+	/* Compare-and-swap, as in prot_visit(): a hardware AF or dirty
+	 * update between our read and our write is never undone. */
+	do {
+		new = (old & ~clear) | set;
+		if (new == old)
+			return old;
+	} while (!stage2_pte_cas(s2, ptep, &old, new));
+	return old;
+}
+
+#ifdef __aarch64__
+/* The arm64 ops' tlbi_ipa_local(), inline (see stage2_mm_ops). */
+static inline void stage2_arm64_tlbi_ipa_local(u64 ipa)
+{
+	/* The relaxed entry is in memory before this CPU's walker looks. */
+	dsb(ishst);
+	__asm__ volatile("tlbi ipas2e1, %0" : : "r"(ipa >> 12) : "memory");
+	dsb(nsh);
+	/* Combined stage-1+2 entries are tagged by VA: drop them all. */
+	__asm__ volatile("tlbi vmalle1" : : : "memory");
+	dsb(nsh);   /* complete before the ERET back to the guest */
+}
+#endif
+
+/* ops->tlbi_ipa_local() if there is one; no call with the arm64 ops. */
+static inline void stage2_tlbi_ipa_local(struct stage2 *s2, u64 ipa)
+{
+#ifdef __aarch64__
+	if (stage2_identity_mapped(s2)) {
+		stage2_arm64_tlbi_ipa_local(ipa);
+		return;
+	}
+#endif
+	if (s2->ops->tlbi_ipa_local)
+		s2->ops->tlbi_ipa_local(s2, ipa);
+}
 
 #endif
