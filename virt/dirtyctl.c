@@ -4,7 +4,7 @@
  * it manages (mm/dirty_log.h), pause and resume it, and map its RAM
  * read-only into the caller. Every argument is the guest's, so each is
  * checked here; a bad one is an error answer and one log line, never a
- * crash. Only guest_write() writes into the caller's memory.
+ * crash. Only guest_mem.h's calls write into the caller's memory.
  */
 #include <stdarg.h>
 
@@ -32,8 +32,9 @@ _Static_assert(GUEST_GICC_BASE + GUEST_GICC_SIZE <= GUEST_RAM_BASE,
 	       "a window above RAM cannot meet the GICV mapping");
 
 #define SZ_1G 0x40000000ULL
-/* Entries moved per dirty_log_harvest() call: 1 KiB of EL2 stack. */
-#define HARVEST_CHUNK 64
+/* Entries moved per dirty_log_harvest() call (the time control_lock is
+ * held at once): one ring's worth. */
+#define HARVEST_CHUNK DIRTY_RING_ENTRIES
 /* Memslot id of another VM's RAM attached into a caller. */
 #define ATTACH_SLOT_ID(target) (1 + (target)->id)
 
@@ -152,31 +153,30 @@ static s64 do_disable(struct call *c)
 /*
  * The buffer is checked whole first: entries the engine hands over are
  * the consumer's and are never handed over again, so none may be taken
- * that cannot be written out.
+ * that cannot be written out. The engine writes them straight into it
+ * (it only ever stores there, so the caller's other vCPUs scribbling on
+ * the buffer meanwhile change nothing but what they read back).
  */
 static s64 do_harvest(struct call *c)
 {
-	struct dirty_gfn chunk[HARVEST_CHUNK];
+	struct dirty_gfn *out;
 	u64 buf = arg(c, 2), cap = arg(c, 3), done = 0;
 	bool more = true;
 
-	if (!cap || cap > c->caller->ram_size / sizeof(chunk[0]) ||
-	    !in_ram(c->caller, buf, cap * sizeof(chunk[0])))
+	if (!cap || cap > c->caller->ram_size / sizeof(*out) ||
+	    !(out = guest_write_begin(c->caller, buf, cap * sizeof(*out))))
 		return refuse(c, DIRTYCTL_EINVAL, "buffer 0x%llx for %llu entries is "
 			      "not inside its RAM", (unsigned long long)buf,
 			      (unsigned long long)cap);
 	while (more && done < cap) {
 		u32 want = (u32)MIN(cap - done, (u64)HARVEST_CHUNK);
-		u32 n = dirty_log_harvest(&c->target->dirty, chunk, want, &more);
+		u32 n = dirty_log_harvest(&c->target->dirty, out + done, want, &more);
 
-		if (n && guest_write(c->caller, buf + done * sizeof(chunk[0]), chunk,
-				     n * sizeof(chunk[0])))
-			return refuse(c, DIRTYCTL_EINVAL, "writing entries to 0x%llx "
-				      "failed: %u lost", (unsigned long long)buf, n);
 		done += n;
 		if (!n)
 			break;   /* nothing to hand over now: the caller asks again */
 	}
+	guest_write_done(c->caller, buf, done * sizeof(*out));
 	vcpu_set_reg(c->v, 1, more);
 	return (s64)done;
 }
