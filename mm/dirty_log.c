@@ -15,6 +15,8 @@
 /* Up to this many pages re-protected by one reset pass get one TLBI
  * each; more get one TLBI for the whole VMID. */
 #define RESET_TLBI_PAGES 16
+/* Entries a reset takes from a ring at once: 1 KiB of stack. */
+#define RESET_BATCH 64
 /* DBM pages found dirty by a scan, held until their TLBI is done. */
 #define SCAN_BATCH 64
 
@@ -552,46 +554,76 @@ u32 dirty_log_harvest(struct dirty_log *log, struct dirty_gfn *out, u32 max,
 struct reprotect_ctx {
 	struct dirty_log *log;
 	const struct memslot_array *slots;
-	const struct memslot *slot;   /* the last slot looked up */
-	/* The last level-3 table walked to, and the 2 MiB of IPA it maps:
-	 * consecutive entries are mostly neighbours. Valid under
-	 * stage2.lock while logging is on (tables are not freed then). */
+	/* The slot of the last entry: its id, first IPA and pages, 0 pages
+	 * if it is not (or no longer) logged. */
+	u32 slot_id;
+	u64 slot_ipa;
+	u64 slot_pages;
+	/* The last level-3 table walked to, and the 2 MiB of IPA it maps
+	 * (NO_TABLE: none): consecutive entries are mostly neighbours.
+	 * Valid under stage2.lock while logging is on (tables are not
+	 * freed then). */
 	u64 table_ipa;
 	u64 *table;
 	u64 ipas[RESET_TLBI_PAGES];
 	u32 downgraded;
 };
 
+/* table_ipa of no table: not 2 MiB aligned, so no IPA matches it. */
+#define NO_TABLE (~0ULL)
+/* slot_id before the first lookup: no slot has it, and an entry naming
+ * it (a guest's scribble) finds 0 pages, as for any unknown id. */
+#define NO_SLOT (~0U)
+
+/* Looks slot @id up for the entries that follow (the slot changes
+ * rarely: out of line). */
+static void reprotect_slot(struct reprotect_ctx *c, u32 id)
+{
+	const struct memslot *slot = memslot_by_id(c->slots, id);
+
+	c->slot_id = id;
+	c->slot_pages = 0;
+	if (slot && (slot->flags & MEMSLOT_LOG_DIRTY)) {
+		c->slot_ipa = slot->ipa;
+		c->slot_pages = slot->size / PAGE_SIZE;
+	}
+}
+
+/* Walks to the table of @ipa; false if a page does not map it. */
+static bool reprotect_table(struct reprotect_ctx *c, u64 ipa)
+{
+	u64 *ptep = stage2_page_locked(c->log->s2, ipa);
+
+	if (!ptep)
+		return false;
+	c->table = ptep - pt_index(ipa, 3);
+	c->table_ipa = ALIGN_DOWN(ipa, TABLE_SPAN);
+	return true;
+}
+
 /*
  * Write-protects the page of a harvested entry again, unless the entry
  * names no logged page (logging was stopped since, or a guest that maps
  * the ring wrote nonsense into it) or the page is armed for DBM, whose
  * dirty state only the scan cleans (it recorded that state already).
+ * Inline: once per entry.
  */
-static void reprotect(void *arg, u32 slot_id, u64 page)
+static inline void reprotect(struct reprotect_ctx *c, u32 slot_id, u64 page)
 {
-	struct reprotect_ctx *c = arg;
-	struct stage2 *s2 = c->log->s2;
 	u64 ipa, *ptep;
 
-	if (!c->slot || c->slot->id != slot_id)
-		c->slot = memslot_by_id(c->slots, slot_id);
-	if (!c->slot || !(c->slot->flags & MEMSLOT_LOG_DIRTY) ||
-	    page >= c->slot->size / PAGE_SIZE)
+	if (slot_id != c->slot_id)
+		reprotect_slot(c, slot_id);
+	if (page >= c->slot_pages)
 		return;
-	ipa = c->slot->ipa + page * PAGE_SIZE;
-	if (c->table && ALIGN_DOWN(ipa, TABLE_SPAN) == c->table_ipa) {
-		ptep = c->table + pt_index(ipa, 3);
-	} else {
-		ptep = stage2_page_locked(s2, ipa);
-		if (!ptep)
-			return;
-		c->table = ptep - pt_index(ipa, 3);
-		c->table_ipa = ALIGN_DOWN(ipa, TABLE_SPAN);
-	}
-	if (stage2_pte_read(ptep) & S2_DBM)
+	ipa = c->slot_ipa + page * PAGE_SIZE;
+	if (ALIGN_DOWN(ipa, TABLE_SPAN) != c->table_ipa && !reprotect_table(c, ipa))
 		return;
-	if (!(stage2_pte_update(s2, ptep, S2AP_W, 0) & S2AP_W))
+	ptep = c->table + pt_index(ipa, 3);
+	/* DBM set: the scan's to clean; W clear: nothing to take away. */
+	if ((stage2_pte_read(ptep) & (S2_DBM | S2AP_W)) != S2AP_W)
+		return;
+	if (!(stage2_pte_update(c->log->s2, ptep, S2AP_W, 0) & S2AP_W))
 		return;
 	if (c->downgraded < RESET_TLBI_PAGES)
 		c->ipas[c->downgraded] = ipa;
@@ -619,11 +651,17 @@ static void reprotect_flush(struct reprotect_ctx *c)
  * between its push and its write enable), invalidate, then free. */
 static u32 reset_ring(struct reprotect_ctx *c, struct dirty_ring *ring, u32 max)
 {
-	u32 n;
+	struct dirty_gfn batch[RESET_BATCH];
+	u32 n = 0, got;
 
 	spin_lock(&c->log->s2->lock);
-	c->table = NULL;
-	n = dirty_ring_reset_begin(ring, max, reprotect, c);
+	c->table_ipa = NO_TABLE;
+	do {
+		got = dirty_ring_reset_fetch(ring, n, batch, MIN(max - n, (u32)RESET_BATCH));
+		for (u32 i = 0; i < got; i++)
+			reprotect(c, batch[i].slot, batch[i].offset);
+		n += got;
+	} while (got == RESET_BATCH);
 	spin_unlock(&c->log->s2->lock);
 	reprotect_flush(c);
 	dirty_ring_reset_finish(ring, n);
@@ -648,7 +686,7 @@ static u32 reset_overflow(struct reprotect_ctx *c)
 				continue;
 			st->overflow_taken[w] = 0;
 			spin_lock(&c->log->s2->lock);
-			c->table = NULL;
+			c->table_ipa = NO_TABLE;
 			for (; bits; bits &= bits - 1, n++)
 				reprotect(c, st->id, w * BITS_PER_WORD +
 					  __builtin_ctzll(bits));
@@ -661,7 +699,7 @@ static u32 reset_overflow(struct reprotect_ctx *c)
 
 u32 dirty_log_reset(struct dirty_log *log, u32 max)
 {
-	struct reprotect_ctx c = { .log = log };
+	struct reprotect_ctx c = { .log = log, .slot_id = NO_SLOT };
 	unsigned int token;
 	u32 total = 0;
 

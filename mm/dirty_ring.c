@@ -121,6 +121,11 @@ u32 dirty_ring_collect(struct dirty_ring *ring, struct dirty_gfn *out, u32 max)
 	u32 reset = __atomic_load_n(&ring->reset_index, DIRTY_RING_ACQUIRE);
 	/* Relaxed: a bound only, as in dirty_ring_push(). */
 	u32 dirty = READ_ONCE(ring->dirty_index);
+	/* The consumer's own cursor, in a local (stores to @out could alias
+	 * it) and stored back at the end. */
+	u32 fetch = ring->fetch_index;
+	struct dirty_gfn *gfns = ring->gfns;
+	u32 mask = ring->size - 1;
 	u32 n;
 
 	/*
@@ -128,10 +133,10 @@ u32 dirty_ring_collect(struct dirty_ring *ring, struct dirty_gfn *out, u32 max)
 	 * guest that marks entries RESET ahead of it can make the resetter
 	 * pass it; the entries behind reset_index are gone, so resume there.
 	 */
-	if (ring->fetch_index - reset > dirty - reset)
-		ring->fetch_index = reset;
-	for (n = 0; n < max && ring->fetch_index != dirty; n++) {
-		struct dirty_gfn *e = ring_entry(ring, ring->fetch_index);
+	if (fetch - reset > dirty - reset)
+		fetch = reset;
+	for (n = 0; n < max && fetch != dirty; n++, fetch++) {
+		struct dirty_gfn *e = &gfns[fetch & mask];
 
 		/*
 		 * Load-acquire, pairs with the store-release of DIRTY in
@@ -151,45 +156,84 @@ u32 dirty_ring_collect(struct dirty_ring *ring, struct dirty_gfn *out, u32 max)
 		 * resetter may free the entry and the producer refill it.
 		 */
 		__atomic_store_n(&e->flags, DIRTY_GFN_F_RESET, DIRTY_RING_RELEASE);
-		ring->fetch_index++;
 	}
+	ring->fetch_index = fetch;
 	return n;
+}
+
+/*
+ * Entries pushed and not yet freed, as the resetter sees them. Relaxed
+ * read of dirty_index: a bound only, as in dirty_ring_push(). It keeps a
+ * guest that marks free entries RESET from moving reset_index past
+ * dirty_index. reset_index is the resetter's own.
+ */
+static u32 reset_pending(const struct dirty_ring *ring)
+{
+	return READ_ONCE(ring->dirty_index) - ring->reset_index;
+}
+
+/* Inline in both resetter entry points, each of which holds the
+ * load-acquire (scripts/check-barriers.sh). */
+static inline __attribute__((always_inline)) bool
+is_collected(const struct dirty_gfn *e)
+{
+	/*
+	 * Load-acquire, pairs with the store-release of RESET in
+	 * dirty_ring_collect() (or in a guest consumer): the consumer's
+	 * reads of the entry come before we re-protect its page and, in
+	 * reset_finish, free it.
+	 */
+	return __atomic_load_n(&e->flags, DIRTY_RING_ACQUIRE) == DIRTY_GFN_F_RESET;
 }
 
 u32 dirty_ring_reset_begin(struct dirty_ring *ring, u32 max,
 			   void (*reprotect)(void *arg, u32 slot, u64 offset),
 			   void *arg)
 {
-	/*
-	 * Relaxed: a bound only, as in dirty_ring_push(). It keeps a guest
-	 * that marks free entries RESET from moving reset_index past
-	 * dirty_index. reset_index is the resetter's own.
-	 */
+	u32 pushed = reset_pending(ring);
 	u32 reset = ring->reset_index;
-	u32 pushed = READ_ONCE(ring->dirty_index) - reset;
 	u32 n;
 
 	for (n = 0; n < max && n < pushed; n++) {
-		struct dirty_gfn *e = ring_entry(ring, reset + n);
+		const struct dirty_gfn *e = ring_entry(ring, reset + n);
 
-		/*
-		 * Load-acquire, pairs with the store-release of RESET in
-		 * dirty_ring_collect() (or in a guest consumer): the
-		 * consumer's reads of the entry come before we re-protect
-		 * its page and, in reset_finish, free it.
-		 */
-		if (__atomic_load_n(&e->flags, DIRTY_RING_ACQUIRE) !=
-		    DIRTY_GFN_F_RESET)
+		if (!is_collected(e))
 			break;
 		reprotect(arg, READ_ONCE(e->slot), READ_ONCE(e->offset));
 	}
 	return n;
 }
 
-/* @count is at most what dirty_ring_reset_begin() just returned. */
+u32 dirty_ring_reset_fetch(struct dirty_ring *ring, u32 from,
+			   struct dirty_gfn *out, u32 max)
+{
+	u32 pushed = reset_pending(ring);
+	u32 first = ring->reset_index + from;
+	/* In locals: stores to @out could alias the ring's fields. */
+	const struct dirty_gfn *gfns = ring->gfns;
+	u32 mask = ring->size - 1;
+	u32 n;
+
+	for (n = 0; n < max && from + n < pushed; n++) {
+		const struct dirty_gfn *e = &gfns[(first + n) & mask];
+
+		if (!is_collected(e))
+			break;
+		/* Read once each: a guest mapping the ring may rewrite them. */
+		out[n].flags = DIRTY_GFN_F_RESET;
+		out[n].slot = READ_ONCE(e->slot);
+		out[n].offset = READ_ONCE(e->offset);
+	}
+	return n;
+}
+
+/* @count is at most what dirty_ring_reset_begin() (or the fetches)
+ * just passed. */
 void dirty_ring_reset_finish(struct dirty_ring *ring, u32 count)
 {
 	u32 reset = ring->reset_index;   /* the resetter's own */
+	struct dirty_gfn *gfns = ring->gfns;
+	u32 mask = ring->size - 1;
 
 	for (u32 i = 0; i < count; i++) {
 		/*
@@ -197,7 +241,7 @@ void dirty_ring_reset_finish(struct dirty_ring *ring, u32 count)
 		 * dirty_ring_push(): the re-protection and our reads of the
 		 * entry come before the producer refills it.
 		 */
-		__atomic_store_n(&ring_entry(ring, reset + i)->flags, 0,
+		__atomic_store_n(&gfns[(reset + i) & mask].flags, 0,
 				 DIRTY_RING_RELEASE);
 	}
 	/*

@@ -101,6 +101,19 @@ u32 dirty_ring_reset_begin(struct dirty_ring *ring, u32 max,
 			   void (*reprotect)(void *arg, u32 slot, u64 offset),
 			   void *arg);
 
+/*
+ * Resetter, first half, for a caller that re-protects in batches (no call
+ * per entry): copies slot and offset of up to @max consecutive RESET
+ * entries into @out (flags RESET), starting @from entries past
+ * reset_index, without freeing them. Returns how many; @from is what the
+ * earlier fetches of this reset returned in all (0 for the first). Stops
+ * where dirty_ring_reset_begin() would. The copies are untrusted as the
+ * callback's arguments are. Then, as there, dirty_ring_reset_finish()
+ * with the total once the re-protection is effective.
+ */
+u32 dirty_ring_reset_fetch(struct dirty_ring *ring, u32 from,
+			   struct dirty_gfn *out, u32 max);
+
 /* Resetter, second half: frees the first @count entries (flags 0) and
  * moves reset_index past them, making them available to the producer. */
 void dirty_ring_reset_finish(struct dirty_ring *ring, u32 count);
