@@ -150,7 +150,8 @@ void dirty_log_hyp_write(struct dirty_log *log, u64 ipa, u64 len);
  * *@more is set when entries may have been left behind. A pass is the
  * calls up to the one that returns *@more false; the first call of a
  * pass first scans the armed DBM set (cleaning what is dirty, TLB
- * invalidation completed before those pages are logged).
+ * invalidation completed before those pages are logged). @out is only
+ * ever stored to, so it may be guest memory (virt/dirtyctl.c).
  */
 u32 dirty_log_harvest(struct dirty_log *log, struct dirty_gfn *out, u32 max,
 		      bool *more);
