@@ -1,7 +1,8 @@
 /*
  * Stage-2 descriptor attribute bits and VTCR_EL2 fields; the geometry and
  * descriptor layout shared with stage 1 are in arch/arm64/pte.h.
- * Converting values only: every walk of stage-2 tables lives in mm/stage2.c.
+ * Converting values only: every walk of stage-2 tables lives in mm/stage2.c
+ * and the inline page walk of mm/stage2.h.
  */
 #ifndef ARCH_ARM64_STAGE2_PTE_H
 #define ARCH_ARM64_STAGE2_PTE_H
