@@ -198,18 +198,23 @@ static void overflow_mark(struct dirty_log *log, struct dirty_slot_state *st,
 }
 
 /* A page dirtied outside any vCPU: into the VM's ring, or overflow. */
+/* With vm_ring_lock held: into the VM's ring, or the overflow bitmap
+ * (lock-free, so it may run under the lock). */
+static void push_vm_locked(struct dirty_log *log, struct dirty_slot_state *st,
+			   u64 page)
+{
+	if (dirty_ring_push(&log->vm_ring, st->id, page) == DIRTY_RING_FULL)
+		overflow_mark(log, st, page);
+	else
+		stat_add_locked(&log->vm_pages_logged, 1);
+}
+
 static void log_vm_page(struct dirty_log *log, struct dirty_slot_state *st,
 			u64 page)
 {
-	enum dirty_ring_push r;
-
 	spin_lock(&log->vm_ring_lock);
-	r = dirty_ring_push(&log->vm_ring, st->id, page);
-	if (r != DIRTY_RING_FULL)
-		stat_add_locked(&log->vm_pages_logged, 1);
+	push_vm_locked(log, st, page);
 	spin_unlock(&log->vm_ring_lock);
-	if (r == DIRTY_RING_FULL)
-		overflow_mark(log, st, page);
 }
 
 /* The logged slot holding @ipa, or NULL. */
@@ -282,26 +287,51 @@ static enum dirty_fault wp_fault(struct dirty_log *log, struct dirty_ring *ring,
  * writable-clean (DBM), the faulting one included, and the hardware
  * records the writes from now on; the next scan reports them.
  */
+static bool group_armed(const struct dirty_slot_state *st, u64 group)
+{
+	return st->armed[group / BITS_PER_WORD] & (1ULL << (group % BITS_PER_WORD));
+}
+
+/* Puts @group in the armed set and gives its pages DBM (writable-clean).
+ * Groups are 64 KiB aligned in a slot whose base and size are too
+ * (start_logging()), so a group never crosses a table: its entries are
+ * contiguous from @first_pte. */
+static void arm_group(struct dirty_log *log, struct dirty_slot_state *st,
+		      u64 group, u64 *first_pte)
+{
+	st->armed[group / BITS_PER_WORD] |= 1ULL << (group % BITS_PER_WORD);
+	st->armed_list[st->nr_armed++] = (u32)group;
+	for (u64 i = 0; i < DIRTY_DBM_GROUP_PAGES; i++)
+		stage2_pte_update(log->s2, first_pte + i, 0, S2_DBM);
+}
+
+/*
+ * A write fault in dbm mode arms the page's group. A writer that has
+ * just filled the group before it (still armed) is taken to be
+ * sequential: the next group is armed as well, so such a writer traps
+ * once per two groups instead of once per group.
+ */
 static void dbm_arm(struct dirty_log *log, struct dirty_slot_state *st,
 		    u64 page, u64 *ptep)
 {
 	u64 group = page / DIRTY_DBM_GROUP_PAGES;
-	u64 first = group * DIRTY_DBM_GROUP_PAGES;
-	/* Groups are 64 KiB aligned in a slot whose base and size are too
-	 * (start_logging()), so they never cross a table: the group's
-	 * entries are contiguous. */
-	u64 *first_pte = ptep - (page - first);
-	u64 bit = 1ULL << (group % BITS_PER_WORD);
+	u64 *first_pte = ptep - (page - group * DIRTY_DBM_GROUP_PAGES);
+	u64 next = group + 1, *next_pte;
 
-	if (!(st->armed[group / BITS_PER_WORD] & bit)) {
-		st->armed[group / BITS_PER_WORD] |= bit;
-		st->armed_list[st->nr_armed++] = (u32)group;
-		stat_add_locked(&log->stats.dbm_arm_faults, 1);
-	} else {
+	if (group_armed(st, group)) {
+		/* Another vCPU armed it, or this CPU's TLB held the old entry. */
 		stat_add_locked(&log->stats.spurious_faults, 1);
+		return;
 	}
-	for (u64 i = 0; i < DIRTY_DBM_GROUP_PAGES; i++)
-		stage2_pte_update(log->s2, first_pte + i, 0, S2_DBM);
+	stat_add_locked(&log->stats.dbm_arm_faults, 1);
+	arm_group(log, st, group, first_pte);
+	if (!group || !group_armed(st, group - 1) ||
+	    next >= groups_of(st->pages) || group_armed(st, next))
+		return;
+	next_pte = stage2_page_locked(log->s2, st->ipa +
+				      next * DIRTY_DBM_GROUP_PAGES * PAGE_SIZE);
+	if (next_pte)
+		arm_group(log, st, next, next_pte);
 }
 
 /* Under stage2.lock: the logged slot state holding @ipa, or NULL. */
@@ -400,8 +430,10 @@ static void scan_flush(struct dirty_log *log, struct scan_batch *b)
 		s2->ops->barrier(STAGE2_DSB_ISH);
 		b->tlbi = false;
 	}
+	spin_lock(&log->vm_ring_lock);
 	for (u32 i = 0; i < b->n; i++)
-		log_vm_page(log, slot_state(log, b->e[i].slot), b->e[i].page);
+		push_vm_locked(log, slot_state(log, b->e[i].slot), b->e[i].page);
+	spin_unlock(&log->vm_ring_lock);
 	b->n = 0;
 }
 
