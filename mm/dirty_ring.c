@@ -152,7 +152,7 @@ u32 dirty_ring_collect(struct dirty_ring *ring, struct dirty_gfn *out, u32 max)
 		out[n].offset = READ_ONCE(e->offset);
 		/*
 		 * Store-release, pairs with the load-acquire of the flags in
-		 * dirty_ring_reset_begin(): the reads above come before the
+		 * dirty_ring_reset_fetch(): the reads above come before the
 		 * resetter may free the entry and the producer refill it.
 		 */
 		__atomic_store_n(&e->flags, DIRTY_GFN_F_RESET, DIRTY_RING_RELEASE);
@@ -161,53 +161,16 @@ u32 dirty_ring_collect(struct dirty_ring *ring, struct dirty_gfn *out, u32 max)
 	return n;
 }
 
-/*
- * Entries pushed and not yet freed, as the resetter sees them. Relaxed
- * read of dirty_index: a bound only, as in dirty_ring_push(). It keeps a
- * guest that marks free entries RESET from moving reset_index past
- * dirty_index. reset_index is the resetter's own.
- */
-static u32 reset_pending(const struct dirty_ring *ring)
-{
-	return READ_ONCE(ring->dirty_index) - ring->reset_index;
-}
-
-/* Inline in both resetter entry points, each of which holds the
- * load-acquire (scripts/check-barriers.sh). */
-static inline __attribute__((always_inline)) bool
-is_collected(const struct dirty_gfn *e)
-{
-	/*
-	 * Load-acquire, pairs with the store-release of RESET in
-	 * dirty_ring_collect() (or in a guest consumer): the consumer's
-	 * reads of the entry come before we re-protect its page and, in
-	 * reset_finish, free it.
-	 */
-	return __atomic_load_n(&e->flags, DIRTY_RING_ACQUIRE) == DIRTY_GFN_F_RESET;
-}
-
-u32 dirty_ring_reset_begin(struct dirty_ring *ring, u32 max,
-			   void (*reprotect)(void *arg, u32 slot, u64 offset),
-			   void *arg)
-{
-	u32 pushed = reset_pending(ring);
-	u32 reset = ring->reset_index;
-	u32 n;
-
-	for (n = 0; n < max && n < pushed; n++) {
-		const struct dirty_gfn *e = ring_entry(ring, reset + n);
-
-		if (!is_collected(e))
-			break;
-		reprotect(arg, READ_ONCE(e->slot), READ_ONCE(e->offset));
-	}
-	return n;
-}
-
 u32 dirty_ring_reset_fetch(struct dirty_ring *ring, u32 from,
 			   struct dirty_gfn *out, u32 max)
 {
-	u32 pushed = reset_pending(ring);
+	/*
+	 * Entries pushed and not yet freed. Relaxed read of dirty_index: a
+	 * bound only, as in dirty_ring_push(). It keeps a guest that marks
+	 * free entries RESET from moving reset_index past dirty_index.
+	 * reset_index is the resetter's own.
+	 */
+	u32 pushed = READ_ONCE(ring->dirty_index) - ring->reset_index;
 	u32 first = ring->reset_index + from;
 	/* In locals: stores to @out could alias the ring's fields. */
 	const struct dirty_gfn *gfns = ring->gfns;
@@ -217,7 +180,14 @@ u32 dirty_ring_reset_fetch(struct dirty_ring *ring, u32 from,
 	for (n = 0; n < max && from + n < pushed; n++) {
 		const struct dirty_gfn *e = &gfns[(first + n) & mask];
 
-		if (!is_collected(e))
+		/*
+		 * Load-acquire, pairs with the store-release of RESET in
+		 * dirty_ring_collect() (or in a guest consumer): the
+		 * consumer's reads of the entry come before we hand it to
+		 * the re-protection and, in reset_finish, free it.
+		 */
+		if (__atomic_load_n(&e->flags, DIRTY_RING_ACQUIRE) !=
+		    DIRTY_GFN_F_RESET)
 			break;
 		/* Read once each: a guest mapping the ring may rewrite them. */
 		out[n].flags = DIRTY_GFN_F_RESET;
@@ -227,8 +197,7 @@ u32 dirty_ring_reset_fetch(struct dirty_ring *ring, u32 from,
 	return n;
 }
 
-/* @count is at most what dirty_ring_reset_begin() (or the fetches)
- * just passed. */
+/* @count is at most what the fetches of this reset returned in all. */
 void dirty_ring_reset_finish(struct dirty_ring *ring, u32 count)
 {
 	u32 reset = ring->reset_index;   /* the resetter's own */

@@ -89,27 +89,16 @@ bool dirty_ring_soft_full(const struct dirty_ring *ring);
 u32 dirty_ring_collect(struct dirty_ring *ring, struct dirty_gfn *out, u32 max);
 
 /*
- * Resetter, first half: calls @reprotect for up to @max consecutive
- * RESET entries from reset_index, in order, without freeing them.
- * Returns how many it passed. The caller then makes the re-protection
- * effective (TLB invalidation completed) and calls dirty_ring_reset_finish
- * with that count. One resetter at a time.
- * @reprotect gets slot and offset as read from the shared entry: if the
- * ring is mapped into a guest they are untrusted and must be checked.
- */
-u32 dirty_ring_reset_begin(struct dirty_ring *ring, u32 max,
-			   void (*reprotect)(void *arg, u32 slot, u64 offset),
-			   void *arg);
-
-/*
- * Resetter, first half, for a caller that re-protects in batches (no call
- * per entry): copies slot and offset of up to @max consecutive RESET
- * entries into @out (flags RESET), starting @from entries past
- * reset_index, without freeing them. Returns how many; @from is what the
- * earlier fetches of this reset returned in all (0 for the first). Stops
- * where dirty_ring_reset_begin() would. The copies are untrusted as the
- * callback's arguments are. Then, as there, dirty_ring_reset_finish()
- * with the total once the re-protection is effective.
+ * Resetter, first half: copies slot and offset of up to @max consecutive
+ * RESET entries into @out (flags RESET), in ring order starting @from
+ * entries past reset_index, without freeing them. Returns how many;
+ * @from is what the earlier fetches of this reset returned in all (0 for
+ * the first). Stops at the first entry that is not RESET and never passes
+ * dirty_index. The caller re-protects the pages in batches, makes the
+ * re-protection effective (TLB invalidation completed) and calls
+ * dirty_ring_reset_finish() with the total. One resetter at a time.
+ * If the ring is mapped into a guest the copies are untrusted and must
+ * be checked.
  */
 u32 dirty_ring_reset_fetch(struct dirty_ring *ring, u32 from,
 			   struct dirty_gfn *out, u32 max);

@@ -25,8 +25,7 @@ dirty_ring_push         ldar  load-acquire of reset_index and of the free entry 
 dirty_ring_push         stlr  store-release of DIRTY
 dirty_ring_collect      ldar  load-acquire of DIRTY and of reset_index
 dirty_ring_collect      stlr  store-release of RESET
-dirty_ring_reset_begin  ldar  load-acquire of RESET
-dirty_ring_reset_fetch  ldar  load-acquire of RESET (batched)
+dirty_ring_reset_fetch  ldar  load-acquire of RESET
 dirty_ring_reset_finish stlr  store-release of flags 0 and of reset_index
 '
 rc=0

@@ -14,7 +14,7 @@
 #define RING_SIZE 8
 #define RING_RESERVE 2                           /* soft limit 6 */
 #define NEAR_WRAP (0xffffffffu - RING_SIZE / 2)  /* indices wrap soon */
-#define MAX_RECORDED 64
+#define FETCH_CANARY 0xfeedfaceu              /* flags no step writes */
 
 /* A ring over its own zeroed entries, every index set to @start. */
 struct test_ring {
@@ -39,24 +39,6 @@ static struct dirty_gfn *entry_of(struct test_ring *t, u32 index)
 	return &t->gfns[index & (RING_SIZE - 1)];
 }
 
-/* What reset_begin passed to reprotect, in call order. */
-struct reprotected {
-	u32 n;
-	u32 slot[MAX_RECORDED];
-	u64 offset[MAX_RECORDED];
-};
-
-static void record_reprotect(void *arg, u32 slot, u64 offset)
-{
-	struct reprotected *r = arg;
-
-	if (r->n < MAX_RECORDED) {
-		r->slot[r->n] = slot;
-		r->offset[r->n] = offset;
-	}
-	r->n++;
-}
-
 /* Pushes @n entries {slot i % 3, offset first + i}; returns the last result. */
 static enum dirty_ring_push push_n(struct test_ring *t, u64 first, u32 n)
 {
@@ -67,15 +49,15 @@ static enum dirty_ring_push push_n(struct test_ring *t, u64 first, u32 n)
 	return r;
 }
 
-/* Collects, re-protects and frees everything collectable; returns the count. */
+/* Collects, fetches for re-protection and frees everything collectable;
+ * returns the count. */
 static u32 drain(struct test_ring *t)
 {
 	struct dirty_gfn out[RING_SIZE];
-	struct reprotected rp = { 0 };
 	u32 got = dirty_ring_collect(&t->ring, out, RING_SIZE);
-	u32 n = dirty_ring_reset_begin(&t->ring, RING_SIZE, record_reprotect, &rp);
 
-	dirty_ring_reset_finish(&t->ring, n);
+	dirty_ring_reset_finish(&t->ring,
+				dirty_ring_reset_fetch(&t->ring, 0, out, RING_SIZE));
 	return got;
 }
 
@@ -209,20 +191,20 @@ TEST(collect_writes_no_more_than_max_entries_out)
 	CHECK_EQ(n, 2);
 }
 
-TEST(reset_begin_reprotects_reset_entries_in_order_without_freeing)
+TEST(reset_fetch_copies_reset_entries_in_order_without_freeing)
 {
 	struct test_ring t;
 	struct dirty_gfn out[RING_SIZE];
-	struct reprotected rp = { 0 };
 
 	CHECK_EQ(ring_setup(&t, RING_RESERVE, 0), 0);
 	push_n(&t, 40, 4);
 	CHECK_EQ(dirty_ring_collect(&t.ring, out, RING_SIZE), 4);
-	CHECK_EQ(dirty_ring_reset_begin(&t.ring, RING_SIZE, record_reprotect, &rp), 4);
-	CHECK_EQ(rp.n, 4);
+	memset(out, 0, sizeof(out));
+	CHECK_EQ(dirty_ring_reset_fetch(&t.ring, 0, out, RING_SIZE), 4);
 	for (u32 i = 0; i < 4; i++) {
-		CHECK_EQ(rp.slot[i], i % 3);
-		CHECK_EQ(rp.offset[i], 40 + i);
+		CHECK_EQ(out[i].flags, DIRTY_GFN_F_RESET);
+		CHECK_EQ(out[i].slot, i % 3);
+		CHECK_EQ(out[i].offset, 40 + i);
 		CHECK_EQ(t.gfns[i].flags, DIRTY_GFN_F_RESET);
 	}
 	CHECK_EQ(t.ring.reset_index, 0);
@@ -233,13 +215,13 @@ TEST(reset_finish_frees_the_entries_and_moves_the_reset_index)
 {
 	struct test_ring t;
 	struct dirty_gfn out[RING_SIZE];
-	struct reprotected rp = { 0 };
 	u32 n;
 
 	CHECK_EQ(ring_setup(&t, RING_RESERVE, 0), 0);
 	push_n(&t, 0, 4);
 	CHECK_EQ(dirty_ring_collect(&t.ring, out, RING_SIZE), 4);
-	n = dirty_ring_reset_begin(&t.ring, RING_SIZE, record_reprotect, &rp);
+	n = dirty_ring_reset_fetch(&t.ring, 0, out, RING_SIZE);
+	CHECK_EQ(n, 4);
 	dirty_ring_reset_finish(&t.ring, n);
 	for (u32 i = 0; i < 4; i++)
 		CHECK_EQ(t.gfns[i].flags, 0);
@@ -247,40 +229,75 @@ TEST(reset_finish_frees_the_entries_and_moves_the_reset_index)
 	CHECK_EQ(dirty_ring_used(&t.ring), 0);
 }
 
-TEST(reset_begin_stops_at_the_first_entry_not_yet_collected)
+TEST(reset_fetch_stops_at_the_first_entry_not_yet_collected)
 {
 	struct test_ring t;
 	struct dirty_gfn out[RING_SIZE];
-	struct reprotected rp = { 0 };
 
 	CHECK_EQ(ring_setup(&t, RING_RESERVE, 0), 0);
 	push_n(&t, 0, 5);
 	CHECK_EQ(dirty_ring_collect(&t.ring, out, 2), 2);
-	CHECK_EQ(dirty_ring_reset_begin(&t.ring, RING_SIZE, record_reprotect, &rp), 2);
-	CHECK_EQ(rp.n, 2);
+	CHECK_EQ(dirty_ring_reset_fetch(&t.ring, 0, out, RING_SIZE), 2);
+	CHECK_EQ(dirty_ring_reset_fetch(&t.ring, 2, out, RING_SIZE), 0);
 }
 
-TEST(reset_begin_is_bounded_by_max)
+TEST(reset_fetch_is_bounded_by_max)
 {
 	struct test_ring t;
 	struct dirty_gfn out[RING_SIZE];
-	struct reprotected rp = { 0 };
 	u32 n;
 
 	CHECK_EQ(ring_setup(&t, RING_RESERVE, 0), 0);
 	push_n(&t, 10, 6);
 	CHECK_EQ(dirty_ring_collect(&t.ring, out, RING_SIZE), 6);
-	CHECK_EQ(dirty_ring_reset_begin(&t.ring, 0, record_reprotect, &rp), 0);
-	CHECK_EQ(rp.n, 0);
-	n = dirty_ring_reset_begin(&t.ring, 4, record_reprotect, &rp);
+	CHECK_EQ(dirty_ring_reset_fetch(&t.ring, 0, out, 0), 0);
+	n = dirty_ring_reset_fetch(&t.ring, 0, out, 4);
 	CHECK_EQ(n, 4);
-	CHECK_EQ(rp.n, 4);
 	dirty_ring_reset_finish(&t.ring, n);
 	CHECK_EQ(t.gfns[4].flags, DIRTY_GFN_F_RESET);
-	rp.n = 0;
-	CHECK_EQ(dirty_ring_reset_begin(&t.ring, RING_SIZE, record_reprotect, &rp), 2);
-	CHECK_EQ(rp.offset[0], 14);
-	CHECK_EQ(rp.offset[1], 15);
+	CHECK_EQ(dirty_ring_reset_fetch(&t.ring, 0, out, RING_SIZE), 2);
+	CHECK_EQ(out[0].offset, 14);
+	CHECK_EQ(out[1].offset, 15);
+}
+
+TEST(reset_fetch_writes_no_more_than_max_entries_out)
+{
+	struct test_ring t;
+	struct dirty_gfn ring_out[RING_SIZE];
+	struct dirty_gfn *out;
+	u32 n;
+
+	CHECK_EQ(ring_setup(&t, RING_RESERVE, 0), 0);
+	push_n(&t, 0, 6);
+	CHECK_EQ(dirty_ring_collect(&t.ring, ring_out, RING_SIZE), 6);
+	out = malloc(2 * sizeof(*out));   /* ASan: exactly max entries */
+	CHECK(out);
+	n = dirty_ring_reset_fetch(&t.ring, 0, out, 2);
+	free(out);
+	CHECK_EQ(n, 2);
+}
+
+TEST(reset_fetches_from_an_offset_continue_one_reset_in_order)
+{
+	struct test_ring t;
+	struct dirty_gfn out[RING_SIZE];
+	u32 n = 0, got;
+
+	CHECK_EQ(ring_setup(&t, RING_RESERVE, NEAR_WRAP), 0);
+	push_n(&t, 20, 7);
+	CHECK_EQ(dirty_ring_collect(&t.ring, out, RING_SIZE), 7);
+	/* Pieces of 3, 3 and 1 (across the u32 wrap), then nothing more. */
+	while ((got = dirty_ring_reset_fetch(&t.ring, n, out, 3)) != 0) {
+		for (u32 i = 0; i < got; i++)
+			CHECK_EQ(out[i].offset, 20 + n + i);
+		n += got;
+	}
+	CHECK_EQ(n, 7);
+	CHECK_EQ(t.ring.reset_index, NEAR_WRAP);   /* nothing freed yet */
+	CHECK_EQ(dirty_ring_reset_fetch(&t.ring, RING_SIZE, out, RING_SIZE), 0);
+	dirty_ring_reset_finish(&t.ring, n);
+	CHECK_EQ(dirty_ring_used(&t.ring), 0);
+	CHECK(indices_sane(&t.ring));
 }
 
 /* --------------------------------------------------- limits and wrap */
@@ -358,7 +375,7 @@ TEST(indices_wrap_around_u32_without_losing_order)
 {
 	struct test_ring t;
 	struct dirty_gfn out[RING_SIZE];
-	u64 pushed = 0, collected = 0;
+	u64 pushed = 0, collected = 0, reset = 0;
 
 	CHECK_EQ(ring_setup(&t, RING_RESERVE, NEAR_WRAP), 0);
 	/* Several laps of the ring, with the u32 indices wrapping on the way. */
@@ -367,17 +384,20 @@ TEST(indices_wrap_around_u32_without_losing_order)
 			pushed++;
 		CHECK_EQ(dirty_ring_used(&t.ring), RING_SIZE);
 		CHECK(dirty_ring_soft_full(&t.ring));
-		/* Collect in two pieces, reset in three. */
+		/* Collect in three pieces, reset in three (freeing each). */
 		for (u32 got; (got = dirty_ring_collect(&t.ring, out, 3)) != 0;) {
 			for (u32 i = 0; i < got; i++)
 				CHECK_EQ(out[i].offset, collected++);
 		}
-		for (u32 n; (n = dirty_ring_reset_begin(&t.ring, 3, record_reprotect,
-							&(struct reprotected){ 0 })) != 0;)
+		for (u32 n; (n = dirty_ring_reset_fetch(&t.ring, 0, out, 3)) != 0;) {
+			for (u32 i = 0; i < n; i++)
+				CHECK_EQ(out[i].offset, reset++);
 			dirty_ring_reset_finish(&t.ring, n);
+		}
 		CHECK_EQ(dirty_ring_used(&t.ring), 0);
 	}
 	CHECK_EQ(collected, pushed);
+	CHECK_EQ(reset, pushed);
 	CHECK_EQ(pushed, 4 * RING_SIZE);
 	CHECK(t.ring.dirty_index < NEAR_WRAP);   /* it did wrap */
 	CHECK_EQ(t.ring.dirty_index, (u32)(NEAR_WRAP + 4 * RING_SIZE));
@@ -421,11 +441,10 @@ TEST(guest_flag_other_than_dirty_stops_collect)
 	}
 }
 
-TEST(guest_flag_other_than_reset_stops_reset_begin)
+TEST(guest_flag_other_than_reset_stops_reset_fetch)
 {
 	struct test_ring t;
 	struct dirty_gfn out[RING_SIZE];
-	struct reprotected rp;
 
 	for (size_t g = 0; g < NR_GARBAGE; g++) {
 		if (garbage_flags[g] == DIRTY_GFN_F_RESET)
@@ -434,9 +453,9 @@ TEST(guest_flag_other_than_reset_stops_reset_begin)
 		push_n(&t, 0, 4);
 		CHECK_EQ(dirty_ring_collect(&t.ring, out, RING_SIZE), 4);
 		t.gfns[1].flags = garbage_flags[g];
-		rp.n = 0;
-		CHECK_EQ(dirty_ring_reset_begin(&t.ring, RING_SIZE, record_reprotect, &rp), 1);
-		CHECK_EQ(rp.n, 1);
+		CHECK_EQ(dirty_ring_reset_fetch(&t.ring, 0, out, RING_SIZE), 1);
+		CHECK_EQ(out[0].offset, 0);
+		CHECK_EQ(t.gfns[1].flags, garbage_flags[g]);   /* left alone */
 	}
 }
 
@@ -444,7 +463,6 @@ TEST(guest_marks_on_free_entries_are_never_collected_or_reset)
 {
 	struct test_ring t;
 	struct dirty_gfn out[RING_SIZE];
-	struct reprotected rp = { 0 };
 
 	for (size_t g = 0; g < NR_GARBAGE; g++) {
 		CHECK_EQ(ring_setup(&t, RING_RESERVE, NEAR_WRAP), 0);
@@ -454,7 +472,9 @@ TEST(guest_marks_on_free_entries_are_never_collected_or_reset)
 			entry_of(&t, NEAR_WRAP + i)->flags = garbage_flags[g];
 		CHECK_EQ(dirty_ring_collect(&t.ring, out, RING_SIZE), 2);
 		CHECK_EQ(t.ring.fetch_index, NEAR_WRAP + 2);
-		CHECK_EQ(dirty_ring_reset_begin(&t.ring, RING_SIZE, record_reprotect, &rp), 2);
+		CHECK_EQ(dirty_ring_reset_fetch(&t.ring, 0, out, RING_SIZE), 2);
+		/* A later fetch of the same reset stops at dirty_index too. */
+		CHECK_EQ(dirty_ring_reset_fetch(&t.ring, 2, out, RING_SIZE), 0);
 		dirty_ring_reset_finish(&t.ring, 2);
 		CHECK_EQ(t.ring.reset_index, NEAR_WRAP + 2);
 		CHECK_EQ(dirty_ring_used(&t.ring), 0);
@@ -484,7 +504,6 @@ TEST(guest_resetting_ahead_of_the_consumer_makes_collect_catch_up)
 {
 	struct test_ring t;
 	struct dirty_gfn out[RING_SIZE];
-	struct reprotected rp = { 0 };
 	u32 n;
 
 	CHECK_EQ(ring_setup(&t, RING_RESERVE, NEAR_WRAP), 0);
@@ -493,7 +512,7 @@ TEST(guest_resetting_ahead_of_the_consumer_makes_collect_catch_up)
 	/* The guest marks every entry in use RESET, uncollected ones too. */
 	for (u32 i = 0; i < 6; i++)
 		entry_of(&t, NEAR_WRAP + i)->flags = DIRTY_GFN_F_RESET;
-	n = dirty_ring_reset_begin(&t.ring, RING_SIZE, record_reprotect, &rp);
+	n = dirty_ring_reset_fetch(&t.ring, 0, out, RING_SIZE);
 	CHECK_EQ(n, 6);           /* not past what was pushed */
 	dirty_ring_reset_finish(&t.ring, n);
 	CHECK_EQ(dirty_ring_used(&t.ring), 0);
@@ -520,6 +539,7 @@ static u32 next_random(u32 *state)
 #define FUZZ_ROUNDS 200
 #define FUZZ_STEPS 2000     /* per round, from an empty ring */
 #define FUZZ_MAX 12         /* max argument range: above the ring size too */
+#define FUZZ_OUT (FUZZ_MAX + 1)   /* room for a canary after max entries */
 #define FUZZ_SCRIBBLE 32    /* one step in this many is the guest's */
 
 /*
@@ -530,9 +550,8 @@ static u32 next_random(u32 *state)
 static void fuzz_round(u32 *rnd, u32 start, bool *wrapped)
 {
 	struct test_ring t;
-	struct dirty_gfn out[FUZZ_MAX];
-	struct reprotected rp;
-	u32 begun = 0;
+	struct dirty_gfn out[FUZZ_OUT];
+	u32 fetched = 0;   /* by the fetches of the reset under way */
 
 	CHECK_EQ(ring_setup(&t, RING_RESERVE, start), 0);
 	for (u32 step = 0; step < FUZZ_STEPS; step++) {
@@ -557,15 +576,21 @@ static void fuzz_round(u32 *rnd, u32 start, bool *wrapped)
 			CHECK(dirty_ring_collect(&t.ring, out, max) <= max);
 			CHECK(indices_sane(&t.ring));
 			break;
-		case 2:
-			rp.n = 0;
-			begun = dirty_ring_reset_begin(&t.ring, max, record_reprotect, &rp);
-			CHECK(begun <= max && begun <= used);
-			CHECK_EQ(rp.n, begun);
+		case 2: {
+			u32 got;
+
+			out[max].flags = FETCH_CANARY;
+			got = dirty_ring_reset_fetch(&t.ring, fetched, out, max);
+			CHECK(got <= max && fetched + got <= used);
+			CHECK_EQ(out[max].flags, FETCH_CANARY);
+			for (u32 i = 0; i < got; i++)
+				CHECK_EQ(out[i].flags, DIRTY_GFN_F_RESET);
+			fetched += got;
 			break;
+		}
 		default:
-			dirty_ring_reset_finish(&t.ring, begun);
-			begun = 0;
+			dirty_ring_reset_finish(&t.ring, fetched);
+			fetched = 0;
 			break;
 		}
 		CHECK(used_sane(&t.ring));

@@ -23,6 +23,7 @@
 #define RACE_RESERVE 8
 #define RACE_PUSHES 300000u
 #define RACE_BATCH 8                         /* entries per collect / reset */
+#define RACE_FETCH (RACE_BATCH / 2)          /* entries per reset_fetch */
 #define RACE_START (0xffffffffu - RACE_PUSHES / 2)   /* indices wrap mid-run */
 #define RACE_SLOT(seq) ((u32)((seq) % 5))
 /* Seconds without progress after which a thread gives up: some entry
@@ -37,8 +38,8 @@ struct race {
 	u64 collected;               /* consumer: entries received */
 	u64 collect_errors;          /* ... out of order or mangled */
 	bool consumer_stalled;
-	u64 reprotected;             /* resetter: entries re-protected */
-	u64 reset_errors;            /* ... out of order */
+	u64 reprotected;             /* resetter: entries fetched and freed */
+	u64 reset_errors;            /* ... out of order or mangled */
 	bool resetter_stalled;
 };
 
@@ -109,13 +110,28 @@ static void *race_consumer(void *arg)
 	return NULL;
 }
 
-static void race_reprotect(void *arg, u32 slot, u64 offset)
+/*
+ * One reset as mm/dirty_log.c does it: fetches of RACE_FETCH entries,
+ * each from where the last stopped, until one comes back short or the
+ * reset holds RACE_BATCH; checks each entry, then frees them all.
+ */
+static u32 race_reset_once(struct race *r)
 {
-	struct race *r = arg;
+	struct dirty_gfn batch[RACE_FETCH];
+	u32 n = 0, got;
 
-	if (offset != r->reprotected || slot != RACE_SLOT(offset))
-		r->reset_errors++;
-	r->reprotected++;
+	do {
+		got = dirty_ring_reset_fetch(&r->ring, n, batch, RACE_FETCH);
+		for (u32 i = 0; i < got; i++, r->reprotected++) {
+			if (batch[i].offset != r->reprotected ||
+			    batch[i].slot != RACE_SLOT(r->reprotected) ||
+			    batch[i].flags != DIRTY_GFN_F_RESET)
+				r->reset_errors++;
+		}
+		n += got;
+	} while (got == RACE_FETCH && n < RACE_BATCH);
+	dirty_ring_reset_finish(&r->ring, n);
+	return n;
 }
 
 static void *race_resetter(void *arg)
@@ -124,9 +140,8 @@ static void *race_resetter(void *arg)
 	struct stall idle = { 0 };
 
 	while (r->reprotected < RACE_PUSHES) {
-		u32 n = dirty_ring_reset_begin(&r->ring, RACE_BATCH, race_reprotect, r);
+		u32 n = race_reset_once(r);
 
-		dirty_ring_reset_finish(&r->ring, n);
 		if (stalled(&idle, n != 0)) {
 			r->resetter_stalled = true;
 			break;
