@@ -630,27 +630,36 @@ static int prot_visit(struct stage2_visit *v)
 	return 0;
 }
 
-int stage2_set_prot_log(struct stage2 *s2, u64 ipa, u64 size,
-			unsigned int prot,
-			void (*dirty)(void *arg, u64 ipa, u64 size), void *arg)
+/* A permission change over a range with @visitor: checked, prepared
+ * and committed under the lock, complete in every TLB on return. */
+static int perms_op(struct stage2 *s2, u64 ipa, u64 size, unsigned int prot,
+		    stage2_visitor_fn visitor, struct range_ctx *r)
 {
-	struct range_ctx r = { .perms = prot_perms(prot), .dirty = dirty,
-			       .dirty_arg = arg };
 	int ret = check_range(s2, ipa, size);
 
 	if (ret)
 		return ret;
 	if (prot & ~STAGE2_PROT_PERMS)
 		return -EINVAL;
+	r->perms = prot_perms(prot);
 	spin_lock(&s2->lock);
-	ret = range_op(s2, ipa, size, prot_visit, &r, STAGE2_WALK_LEAF);
-	/* The page only counts as protected once every TLBI above has
-	 * completed on every CPU. */
-	if (r.downgraded)
+	ret = range_op(s2, ipa, size, visitor, r, STAGE2_WALK_LEAF);
+	/* A page only counts as protected once every TLBI above has
+	 * completed on every CPU (a split completed its own). */
+	if (r->downgraded)
 		s2->ops->barrier(STAGE2_DSB_ISH);
 	publish(s2);
 	spin_unlock(&s2->lock);
 	return ret;
+}
+
+int stage2_set_prot_log(struct stage2 *s2, u64 ipa, u64 size,
+			unsigned int prot,
+			void (*dirty)(void *arg, u64 ipa, u64 size), void *arg)
+{
+	struct range_ctx r = { .dirty = dirty, .dirty_arg = arg };
+
+	return perms_op(s2, ipa, size, prot, prot_visit, &r);
 }
 
 int stage2_set_prot(struct stage2 *s2, u64 ipa, u64 size, unsigned int prot)
@@ -700,21 +709,9 @@ static int pages_visit(struct stage2_visit *v)
 int stage2_split_to_pages(struct stage2 *s2, u64 ipa, u64 size,
 			  unsigned int prot)
 {
-	struct range_ctx r = { .perms = prot_perms(prot) };
-	int ret = check_range(s2, ipa, size);
+	struct range_ctx r = { 0 };
 
-	if (ret)
-		return ret;
-	if (prot & ~STAGE2_PROT_PERMS)
-		return -EINVAL;
-	spin_lock(&s2->lock);
-	ret = range_op(s2, ipa, size, pages_visit, &r, STAGE2_WALK_LEAF);
-	/* Page downgrades issued TLBIs; splits completed their own. */
-	if (r.downgraded)
-		s2->ops->barrier(STAGE2_DSB_ISH);
-	publish(s2);
-	spin_unlock(&s2->lock);
-	return ret;
+	return perms_op(s2, ipa, size, prot, pages_visit, &r);
 }
 
 /* ------------------------------------------------- split and merge */
