@@ -257,29 +257,21 @@ void dirty_log_hyp_write(struct dirty_log *log, u64 ipa, u64 len)
 static enum dirty_fault wp_fault(struct dirty_log *log, struct dirty_ring *ring,
 				 struct dirty_slot_state *st, u64 page, u64 *ptep)
 {
-	enum dirty_fault ret = DIRTY_FAULT_HANDLED;
-
 	if (stage2_pte_read(ptep) & S2AP_W) {
 		/* Another vCPU logged it and made it writable, under this
 		 * lock: it is in the log; no reset re-protected it since. */
 		stat_add_locked(&log->stats.spurious_faults, 1);
-		return ret;
+		return DIRTY_FAULT_HANDLED;
 	}
-	switch (dirty_ring_push(ring, st->id, page)) {
-	case DIRTY_RING_FULL:
+	enum dirty_ring_push pushed = dirty_ring_push(ring, st->id, page);
+
+	if (pushed == DIRTY_RING_FULL)
 		overflow_mark(log, st, page);
-		ret = DIRTY_FAULT_RING_FULL;
-		break;
-	case DIRTY_RING_SOFT_FULL:
+	else
 		stat_add_locked(&log->stats.pages_logged, 1);
-		ret = DIRTY_FAULT_RING_FULL;
-		break;
-	default:
-		stat_add_locked(&log->stats.pages_logged, 1);
-		break;
-	}
 	stage2_pte_update(log->s2, ptep, 0, S2AP_W);
-	return ret;
+	/* At the soft limit or beyond: the vCPU waits for room. */
+	return pushed == DIRTY_RING_PUSHED ? DIRTY_FAULT_HANDLED : DIRTY_FAULT_RING_FULL;
 }
 
 /*

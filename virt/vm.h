@@ -92,6 +92,9 @@ struct vm_layout {
 	u64 dtb_ipa;
 };
 
+_Static_assert(VM_MAX_VCPUS <= DIRTY_LOG_MAX_VCPUS,
+	       "every vCPU of a VM has a ring in its dirty log");
+
 /* Room for a VM's device tree: about 2 KiB plus its command line. */
 #define VM_DTB_MAX 0x4000
 
