@@ -29,7 +29,7 @@ HOSTCC ?= cc
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .PHONY: all help setup menuconfig olddefconfig savedefconfig defconfig \
-	run run-uboot test demo bench lint host-tests clean distclean
+	run run-uboot test demo bench fuzz lint host-tests clean distclean
 
 help:
 	@echo "Configure:  make qemu_virt_defconfig | rpi4_defconfig | menuconfig |"
@@ -38,7 +38,8 @@ help:
 	@echo "            [SCENARIO=configs/<name>.scenario] (the VMs to run; none by default)"
 	@echo "Run:        make run (board of the config), make run-uboot (virt via U-Boot)"
 	@echo "Test:       make test (host unit tests + QEMU scenarios), make demo"
-	@echo "Check:      make lint (cppcheck and clang-tidy, quiet or failing)"
+	@echo "Check:      make lint (cppcheck and clang-tidy, quiet or failing),"
+	@echo "            make fuzz [FUZZ_SECONDS=600] (libFuzzer on guest-input parsers)"
 	@echo "Measure:    make bench (instructions to the banner and per trap round trip, -icount shift=0)"
 	@echo "Set-up:     make setup (install what is missing; run by test and demo)"
 
@@ -202,6 +203,7 @@ run-uboot: $(obj)/hypervisor.bin
 
 include $(srctree)/tests/host/Makefile.inc
 include $(srctree)/tests/guests/guests.mk
+include $(srctree)/tests/fuzz/Makefile.inc
 
 test: setup
 	$(Q)$(srctree)/tests/run-all.sh $(O)

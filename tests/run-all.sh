@@ -49,6 +49,22 @@ else
 	tail -n 20 "$logs/host-build.log"
 fi
 
+# ---- libFuzzer targets (tests/fuzz/): regression inputs, then a short
+# run of each; `make fuzz` runs them longer.
+echo "== fuzzing (${FUZZ_TEST_SECONDS:=20}s per target)"
+if make --no-print-directory O="$out" fuzz-build >"$logs/fuzz-build.log" 2>&1; then
+	targets=$(make --no-print-directory -s O="$out" print-fuzz-targets 2>/dev/null)
+	while read -r line; do
+		case "$line" in
+		*": ok "*) pass "$line" ;;
+		*) fail "${line%%:*}" "${line#*: }" ;;
+		esac
+	done < <(scripts/fuzz.sh "$out" "$FUZZ_TEST_SECONDS" $targets)
+else
+	fail fuzz-build "see $logs/fuzz-build.log"
+	tail -n 20 "$logs/fuzz-build.log"
+fi
+
 # ---- the images
 echo "== images"
 declare -A image
