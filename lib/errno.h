@@ -2,7 +2,9 @@
 #ifndef LIB_ERRNO_H
 #define LIB_ERRNO_H
 
+#define EPERM 1    /* the caller may not do that */
 #define ENOENT 2   /* no such node, property or object */
+#define ESRCH 3    /* no such VM */
 #define EIO 5      /* device did not respond as it must */
 #define ENOMEM 12  /* out of memory */
 #define EBUSY 16   /* resource in use */
@@ -14,5 +16,6 @@
 #define ENOSYS 38  /* not supported on this board or build */
 #define ETIMEDOUT 110 /* hardware did not answer in time */
 #define EOPNOTSUPP 95 /* the CPU lacks a feature the request needs */
+#define EALREADY 114  /* nothing to undo: not on, not held */
 
 #endif

@@ -44,6 +44,11 @@ int manage_target(struct manage_call *c, u64 id, bool self_ok);
 /* Whether @caller's `manages =` list names @t. */
 bool manage_may(const struct vm *caller, const struct vm *t);
 
+/* What @caller holds of @t now (MANAGE_HOLDS_*), for a listing. */
+#define MANAGE_HOLDS_PAUSE 1u    /* a manage_pause() not yet resumed */
+#define MANAGE_HOLDS_ATTACH 2u   /* a manage_attach() not yet detached */
+u32 manage_holds(const struct vm *caller, const struct vm *t);
+
 /* The target has stopped for good (powered off or stopped by us). */
 bool manage_target_stopped(struct vm *t);
 
