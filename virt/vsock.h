@@ -116,7 +116,10 @@ void vsock_conn_consume(struct vsock_conn *c, u32 len);
  * Room to answer: a pointer where up to *@room bytes (the free space of
  * the output buffer, at most VSOCK_SVC_OUT_BUF) may be written, valid
  * until vsock_conn_commit(). Then vsock_conn_commit() sends the first
- * @len of them, as the peer's credit and RX buffers allow.
+ * @len of them, as the peer's credit and RX buffers allow. The pointer
+ * is 8-byte aligned whenever every commit so far was a multiple of 8
+ * bytes (the hvdirty service's replies are: HARVEST stores struct
+ * dirty_gfn entries straight there).
  */
 void *vsock_conn_reserve(struct vsock_conn *c, u32 *room);
 void vsock_conn_commit(struct vsock_conn *c, u32 len);
