@@ -11,10 +11,17 @@
  * body and is at most HVD_REQ_MAX; the reply echoes the request's
  * @type with HVD_REPLY set and its @seq, and carries a status. A
  * request the service cannot frame (@len below the header or above
- * HVD_REQ_MAX) is answered with HVD_E_MALFORMED and the connection is
- * closed: the stream has no boundary left to trust. A framed request
- * with a wrong body size is answered with HVD_E_MALFORMED and the
- * connection goes on. Requests are answered in order, one at a time.
+ * HVD_REQ_MAX) is answered with HVD_E_MALFORMED (@type HVD_REPLY
+ * alone, @seq 0) and the connection is closed: the stream has no
+ * boundary left to trust. A framed request with a wrong body size, a
+ * reserved field that is not 0 or a field out of range is answered
+ * with HVD_E_MALFORMED and the connection goes on. Requests are
+ * answered in order, one at a time. Every reply's @len is a multiple
+ * of HVD_REPLY_ALIGN and at most HVD_REPLY_MAX.
+ *
+ * Versions: @len and @version keep their place in every version; a
+ * request of another version is answered with HVD_E_VERSION in the
+ * service's version, and the connection goes on.
  */
 #ifndef VIRT_HVDIRTY_PROTO_H
 #define VIRT_HVDIRTY_PROTO_H
@@ -38,6 +45,12 @@ struct hvd_hdr {
 #define HVD_REPLY 0x8000u
 /* Largest request; replies can be larger (HVD_HARVEST, HVD_LIST). */
 #define HVD_REQ_MAX 64u
+/* Reply lengths are multiples of this (error reasons are NUL-padded),
+ * so that a client can read entries in place. */
+#define HVD_REPLY_ALIGN 8u
+/* Guest pages: struct hvd_entry @offset counts them, HVD_DIGEST ranges
+ * are aligned to them. */
+#define HVD_PAGE_SIZE 4096u
 
 /* Request types, their bodies, and their replies' bodies. */
 enum hvd_type {
@@ -66,11 +79,12 @@ enum hvd_type {
 };
 
 /* Reply statuses (struct hvd_hdr.arg). An error reply's body is a
- * NUL-terminated reason for people, at most HVD_REASON_MAX bytes. */
+ * NUL-terminated reason for people, NUL-padded to a multiple of
+ * HVD_REPLY_ALIGN, at most HVD_REASON_MAX bytes. */
 enum hvd_status {
 	HVD_OK = 0,
 	HVD_E_VERSION = 1,       /* unknown version: the reply's is the service's */
-	HVD_E_MALFORMED = 2,     /* wrong size, or a body field out of range */
+	HVD_E_MALFORMED = 2,     /* wrong size, reserved field not 0, field out of range */
 	HVD_E_TYPE = 3,          /* unknown request type */
 	HVD_E_PERM = 4,          /* the caller does not manage that VM */
 	HVD_E_NOVM = 5,          /* no such VM */
@@ -119,6 +133,8 @@ struct hvd_log_start {
 
 /* Attach flags. */
 #define HVD_ATTACH_RINGS 1u      /* also map the dirty rings read-write */
+/* Rings an attach reply can describe. */
+#define HVD_MAX_RINGS 16u
 
 struct hvd_attach {
 	uint32_t flags;          /* HVD_ATTACH_* */
@@ -141,13 +157,16 @@ struct hvd_attach_reply {
 	uint64_t ring_stride;
 	uint32_t nr_rings;
 	uint32_t ring_entries;
-	uint32_t start_index[16];   /* [nr_rings] used */
+	uint32_t start_index[HVD_MAX_RINGS];   /* [nr_rings] used, the rest 0 */
 };
 
 /* Harvest flags. */
 #define HVD_HARVEST_MAPPED 1u    /* the client reads the rings itself */
 /* Entries one harvest reply carries at most. */
 #define HVD_HARVEST_MAX 4096u
+/* The largest reply: a full harvest, header + struct hvd_harvest_reply
+ * + HVD_HARVEST_MAX entries (16 + 8 + 4096 * 16 bytes). */
+#define HVD_REPLY_MAX 65560u
 
 struct hvd_harvest {
 	uint32_t max;            /* 1 .. HVD_HARVEST_MAX */
@@ -175,18 +194,21 @@ struct hvd_count {
 	uint32_t reserved;
 };
 
-/* A range of the VM's RAM: page aligned, inside it. */
+/* A range of the VM's RAM: @ipa and @len multiples of HVD_PAGE_SIZE,
+ * @len not 0, no wrap (else HVD_E_MALFORMED); inside the RAM (else
+ * HVD_E_INVAL). */
 struct hvd_digest {
 	uint64_t ipa;
 	uint64_t len;
 };
 
 struct hvd_digest_reply {
-	uint64_t digest;         /* hvd_digest() of the range */
+	uint64_t digest;         /* hvd_digest_update(HVD_DIGEST_SEED, range, len / 8) */
 };
 
-/* Counters since logging was last started, then the service's for
- * this caller since boot. */
+/* Counters since logging was last started (@log_mode: the mode it was
+ * started in), then the service's for this caller since boot: every
+ * request it sent on any connection, this one included. */
 struct hvd_stats {
 	uint64_t log_mode;
 	uint64_t pages_logged;
@@ -202,14 +224,15 @@ struct hvd_stats {
 	uint64_t harvested;
 	uint64_t reset;
 	uint64_t requests;       /* served for this caller */
-	uint64_t malformed;      /* ... of which malformed */
-	uint64_t refused;        /* ... of which refused (other errors) */
+	uint64_t malformed;      /* ... answered E_VERSION, E_MALFORMED, E_TYPE */
+	uint64_t refused;        /* ... answered with another error */
 };
 
 /*
  * The digest of a memory range: a 64-bit multiply-xorshift over its
- * little-endian 64-bit words in order. Not cryptographic: it tells a
- * copy that went wrong from a right one. @len is a multiple of 8.
+ * little-endian 64-bit words in order, from @h = HVD_DIGEST_SEED (a
+ * range digested in pieces gives the same value). Not cryptographic:
+ * it tells a copy that went wrong from a right one.
  */
 #define HVD_DIGEST_SEED 0x6876646972747931ull     /* "hvdirty1" */
 #define HVD_DIGEST_MUL 0x9e3779b97f4a7c15ull      /* 2^64 / golden ratio */
