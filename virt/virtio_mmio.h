@@ -97,10 +97,13 @@ struct virtio_dev_ops {
 	void (*start)(struct virtio_dev *d);
 	/* The driver wrote QueueNotify for @queue, on a vCPU of d->vm.
 	 * Called WITHOUT the lock: the device takes it as it needs (and
-	 * may run work that must not hold it). */
+	 * may run work that must not hold it). The transport only calls
+	 * it for a live device and a ready queue, but both may change
+	 * before the device takes the lock: it checks virtio_dev_live()
+	 * and d->vq_ready[queue] again under it. */
 	void (*notify)(struct virtio_dev *d, unsigned int queue);
-	/* Device reset (status 0, or the transport gave up on the device):
-	 * drop all device state. Lock held. */
+	/* Device reset (the driver wrote status 0): drop all device
+	 * state. Lock held. Not called by virtio_dev_broken(). */
 	void (*reset)(struct virtio_dev *d);
 };
 
@@ -122,6 +125,7 @@ struct virtio_dev {
 	bool vq_ready[VIRTIO_MAX_QUEUES];
 	struct vq_mem mem;             /* the VM's RAM (virt/guest_mem.c) */
 	u64 needs_reset_count;         /* times the device gave up, for stats */
+	u32 log_left;                  /* guest-caused log lines still allowed */
 };
 
 /* Sets up @d as a device of @vm in virtio-mmio slot @slot (SPI
@@ -136,9 +140,13 @@ int virtio_mmio_access(struct vcpu *v, void *dev, u64 offset, unsigned int size,
 
 /*
  * The device gives up on a broken queue or request: logs "hv: VM '%s'
- * virtio %s: %s" with @why, sets DEVICE_NEEDS_RESET and raises a
- * configuration-change interrupt. Queues are ignored until the driver
- * resets the device. Lock held.
+ * virtio %s: %s" with @why, sets DEVICE_NEEDS_RESET and, if the driver
+ * has set DRIVER_OK, raises a configuration-change interrupt (§2.1.2).
+ * Only the first call until the next reset does anything. Queues are
+ * ignored (virtio_dev_live() is false) until the driver resets the
+ * device; ops->reset() is not called here (the caller may be in the
+ * middle of device code): a device that must drop state at once (RST
+ * its peers) does so itself after the call. Lock held.
  */
 void virtio_dev_broken(struct virtio_dev *d, const char *why);
 
