@@ -95,6 +95,7 @@ objs-y += arch/arm64/guest.o arch/arm64/el1_state.o arch/arm64/fpsimd.o \
 	virt/vconsole.o
 objs-y += mm/memslot.o virt/mmio_lookup.o
 objs-y += mm/dirty_log.o mm/dirty_ring.o
+objs-y += virt/manage.o virt/manage_window.o
 objs-y += virt/virtqueue.o virt/virtio_mmio.o
 objs-$(CONFIG_SELFTEST) += boot/selftest.o
 objs-$(CONFIG_GICV2) += drivers/gicv2.o

@@ -96,12 +96,14 @@ static void *alloc_zeroed(struct dirty_log *log, u64 bytes, paddr_t *pa,
 
 /* ------------------------------------------------------------ setup */
 
+_Static_assert(DIRTY_RING_BYTES % PAGE_SIZE == 0,
+	      "a ring mapped into a guest shares no page with other data");
+
 static int ring_alloc(struct dirty_log *log, struct dirty_ring *ring)
 {
 	paddr_t pa;
 	u64 npages;
-	struct dirty_gfn *gfns = alloc_zeroed(
-		log, (u64)DIRTY_RING_ENTRIES * sizeof(struct dirty_gfn), &pa, &npages);
+	struct dirty_gfn *gfns = alloc_zeroed(log, DIRTY_RING_BYTES, &pa, &npages);
 
 	if (!gfns)
 		return -ENOMEM;
@@ -552,6 +554,16 @@ static u32 overflow_collect(struct dirty_log *log, struct dirty_gfn *out,
 	return n;
 }
 
+/* Every ring's entries into @out (the hypervisor is their consumer). */
+static u32 rings_collect(struct dirty_log *log, struct dirty_gfn *out, u32 max)
+{
+	u32 n = 0;
+
+	for (u32 i = 0; i < log->nr_vcpu_rings; i++)
+		n += dirty_ring_collect(log->vcpu_rings[i], out + n, max - n);
+	return n + dirty_ring_collect(&log->vm_ring, out + n, max - n);
+}
+
 u32 dirty_log_harvest(struct dirty_log *log, struct dirty_gfn *out, u32 max,
 		      bool *more)
 {
@@ -563,15 +575,35 @@ u32 dirty_log_harvest(struct dirty_log *log, struct dirty_gfn *out, u32 max,
 	 * must not look "clean for a round" to a second scan). */
 	if (log->mode == DIRTY_MODE_DBM && !log->harvest_pass_open)
 		dbm_scan(log, false);
-	for (u32 i = 0; i < log->nr_vcpu_rings; i++)
-		n += dirty_ring_collect(log->vcpu_rings[i], out + n, max - n);
-	n += dirty_ring_collect(&log->vm_ring, out + n, max - n);
+	/* Mapped rings have one consumer, the manager: never a second. */
+	if (!log->rings_mapped)
+		n = rings_collect(log, out, max);
 	n += overflow_collect(log, out + n, max - n);
 	stat_add_locked(&log->stats.harvested, n);
 	*more = n == max;
 	log->harvest_pass_open = *more;
 	spin_unlock(&log->control_lock);
 	return n;
+}
+
+/* Ring @i in dirty_log_nr_rings() order. */
+static const struct dirty_ring *ring_at(const struct dirty_log *log, u32 i)
+{
+	return i < log->nr_vcpu_rings ? log->vcpu_rings[i] : &log->vm_ring;
+}
+
+paddr_t dirty_log_ring_pa(const struct dirty_log *log, u32 i)
+{
+	return log->s2->ops->virt_to_phys(ring_at(log, i)->gfns);
+}
+
+void dirty_log_set_rings_mapped(struct dirty_log *log, bool mapped, u32 *start)
+{
+	spin_lock(&log->control_lock);
+	log->rings_mapped = mapped;
+	for (u32 i = 0; start && i < dirty_log_nr_rings(log); i++)
+		start[i] = ring_at(log, i)->fetch_index;
+	spin_unlock(&log->control_lock);
 }
 
 /* What one reset pass re-protected, for its TLB invalidation. */

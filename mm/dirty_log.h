@@ -10,6 +10,10 @@
  * DBM and in the armed set, or present in the log (a ring entry not yet
  * reset, a DBM-dirty descriptor in the armed set, an overflow bit). The
  * only gap is a vCPU inside its own fault handler, which pausing waits out.
+ * The rings' consumer may be the hypervisor (dirty_log_harvest()) or,
+ * once they are mapped into a manager (dirty_log_set_rings_mapped()),
+ * the manager itself; either way an entry stays in the log until a
+ * reset has re-protected its page.
  *
  * Host-testable: stage-2 access goes through struct stage2's ops.
  */
@@ -77,6 +81,9 @@ struct dirty_log {
 	 * next reset must re-protect. */
 	bool harvest_pass_open;
 	bool overflow_taken_any;
+	/* Under control_lock: the rings are consumed by a manager that maps
+	 * them, not by dirty_log_harvest(). */
+	bool rings_mapped;
 	struct dirty_slot_state *slot_state[MEMSLOT_MAX];
 	/* The states of the slots being logged, for the write fault path;
 	 * under stage2.lock (set_logged()). */
@@ -107,6 +114,9 @@ enum dirty_fault {
 #define DIRTY_RING_RESERVE 64
 /* Entries one dirty_log_reset() call handles at most. */
 #define DIRTY_RESET_MAX 4096
+/* Bytes of one ring's entries: whole pages, so that a ring mapped into
+ * a guest shares its pages with nothing else. */
+#define DIRTY_RING_BYTES (DIRTY_RING_ENTRIES * sizeof(struct dirty_gfn))
 
 /*
  * Sets up @log for a VM whose tables are @s2 and memory @slots; the ring
@@ -152,6 +162,9 @@ void dirty_log_hyp_write(struct dirty_log *log, u64 ipa, u64 len);
  * pass first scans the armed DBM set (cleaning what is dirty, TLB
  * invalidation completed before those pages are logged). @out is only
  * ever stored to, so it may be guest memory (virt/dirtyctl.c).
+ * While the rings are mapped (dirty_log_set_rings_mapped()) their
+ * consumer is the manager: only the scan (whose pages go into the VM
+ * ring) and the overflow bitmap are left for this call.
  */
 u32 dirty_log_harvest(struct dirty_log *log, struct dirty_gfn *out, u32 max,
 		      bool *more);
@@ -162,6 +175,32 @@ u32 dirty_log_harvest(struct dirty_log *log, struct dirty_gfn *out, u32 max,
  * A consumer reads page contents only after this returns.
  */
 u32 dirty_log_reset(struct dirty_log *log, u32 max);
+
+/*
+ * The rings in the order a manager that maps them sees them: vCPU ring
+ * i for i < nr_vcpu_rings (the order of dirty_log_add_vcpu_ring()),
+ * then the VM's ring. Ring @i's entries are DIRTY_RING_BYTES of
+ * physically contiguous memory from the page-aligned address returned
+ * (one page_alloc() each), holding nothing else. @i must be at most
+ * nr_vcpu_rings.
+ */
+static inline u32 dirty_log_nr_rings(const struct dirty_log *log)
+{
+	return log->nr_vcpu_rings + 1;
+}
+paddr_t dirty_log_ring_pa(const struct dirty_log *log, u32 i);
+
+/*
+ * Hands the consumer side of every ring to a manager that maps them
+ * (@mapped true), or takes it back (false, once the manager can no
+ * longer write them). On the way out, @start (dirty_log_nr_rings()
+ * entries) gets each ring's fetch_index: the manager consumes from
+ * there on, and entries before it were harvested already. On the way
+ * back, dirty_log_harvest() goes on from its own cursor; entries the
+ * manager consumed are RESET and end its collection until a reset
+ * frees them (dirty_ring_collect() then resumes at reset_index).
+ */
+void dirty_log_set_rings_mapped(struct dirty_log *log, bool mapped, u32 *start);
 
 /* A copy of the counters. */
 void dirty_log_get_stats(struct dirty_log *log, struct dirty_stats *out);

@@ -79,12 +79,13 @@
 /*
  * x2 an IPA of the caller, 1 GiB aligned, at or above the end of its RAM,
  * with the whole window below the end of its IPA space and clear of its
- * devices and of anything already mapped: the target's RAM appears there
- * read-only (normal memory; a write stops the caller) -> x1 the size
- * mapped (the target's RAM size). Once per caller and target (EBUSY for a
- * second); it stays for the caller's life. IPA size: the smallest
- * PARange that holds the caller's RAM (32 bits, 4 GiB, for RAM below
- * 3 GiB), so 0x80000000 suits a small caller watching up to 2 GiB.
+ * devices and of anything already mapped, or 0 for the first such window
+ * (virt/manage.h): the target's RAM appears there read-only (normal
+ * memory; a write stops the caller) -> x1 the size mapped (the target's
+ * RAM size), x2 where. Once per caller and target (EBUSY for a second);
+ * it stays for the caller's life. IPA size: the smallest PARange that
+ * holds the caller's RAM (32 bits, 4 GiB, for RAM below 3 GiB), so
+ * 0x80000000 suits a small caller watching up to 2 GiB.
  */
 #define DIRTYCTL_ATTACH DIRTYCTL_FN(0x108)
 

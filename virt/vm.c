@@ -16,10 +16,10 @@
 #include "lib/panic.h"
 #include "lib/string.h"
 #include "mm/hyp_pool.h"
-#include "virt/dirtyctl.h"
 #include "virt/exit.h"
 #include "virt/guest_dt.h"
 #include "virt/guest_mem.h"
+#include "virt/manage.h"
 #include "virt/vconsole.h"
 #include "virt/vcpu.h"
 #include "virt/vm_start.h"
@@ -404,7 +404,7 @@ void vm_vcpu_left(struct vcpu *v)
 	vconsole_flush(vm);
 	printf("hv: VM '%s' %s\n", vm->name,
 	       vm->state == VM_OFF ? "powered off" : "was stopped");
-	dirtyctl_vm_stopped(vm);
+	manage_vm_stopped(vm);
 	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0) {
 		bool crashed = __atomic_load_n(&vm_crashed_any, __ATOMIC_RELAXED);
 
