@@ -397,7 +397,7 @@ int virtio_mmio_access(struct vcpu *v, void *dev, u64 offset, unsigned int size,
 		       bool write, u64 *val)
 {
 	struct virtio_dev *d = dev;
-	bool notify = false, ok;
+	bool notify = false;
 	unsigned int queue = 0;
 	u32 r = 0;
 
@@ -406,7 +406,8 @@ int virtio_mmio_access(struct vcpu *v, void *dev, u64 offset, unsigned int size,
 		config_access(d, offset, size, write, val);
 	} else {
 		/* §4.2.2.2: registers take 32-bit aligned accesses only. */
-		ok = size == REG_SIZE && IS_ALIGNED(offset, REG_SIZE);
+		bool ok = size == REG_SIZE && IS_ALIGNED(offset, REG_SIZE);
+
 		if (write)
 			ok = ok && reg_write(d, offset, (u32)*val, &notify, &queue);
 		else

@@ -180,13 +180,13 @@ static int chain_walk(const struct virtqueue *vq, u16 head, struct vq_chain *c,
 {
 	u64 seen[VQ_MAX_SIZE / 64] = { 0 };
 	u16 i = head;
-	int r;
 
 	c->head = head;
 	c->nr_out = c->nr_in = 0;
 	c->out_len = c->in_len = 0;
 	for (;;) {
 		struct vring_desc d;
+		int r;
 
 		if (seen[i / 64] & (1ull << (i % 64)))
 			return broken(why, "descriptor chain loops");
