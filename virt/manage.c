@@ -230,24 +230,22 @@ static void space_of(const struct vm *me, struct window_space *sp)
 }
 
 /* Everything above RAM a caller has mapped: its memslots (attached
- * views) and mapped rings. Under manage_lock, which every change of
- * either holds. Returns how many ranges went into @busy. */
-static u32 busy_of(struct vm *me, struct ipa_range *busy)
+ * views) and mapped rings, into @sp (room for all of them). Under
+ * manage_lock, which every change of either holds. */
+static void busy_of(struct vm *me, struct window_space *sp)
 {
 	unsigned int token;
 	const struct memslot_array *a = memslots_read_begin(&me->slots, &token);
-	u32 n = 0;
 
 	for (u32 i = 0; i < a->nr; i++)
-		busy[n++] = (struct ipa_range){ a->slots[i].ipa, a->slots[i].size };
+		window_space_add(sp, a->slots[i].ipa, a->slots[i].size);
 	memslots_read_end(&me->slots, token);
 	for (unsigned int t = 0; t < SCENARIO_MAX_VMS; t++) {
 		const struct attachment *at = &attached[me->id][t];
 
 		if (at->rings_ipa)
-			busy[n++] = (struct ipa_range){ at->rings_ipa, at->rings_size };
+			window_space_add(sp, at->rings_ipa, at->rings_size);
 	}
-	return n;
 }
 
 /* The caller holding @t's rings mapped, or NULL. Under manage_lock. */
@@ -336,12 +334,14 @@ static void unmap_rings(struct vm *me, struct vm *t, const struct attachment *at
 static int choose_windows(struct manage_call *c, u64 *mem_ipa, bool rings,
 			  u64 *rings_ipa)
 {
+	/* Every memslot and ring window, and the memory window being
+	 * attached when the rings' is chosen: room for all. */
 	struct ipa_range busy[MEMSLOT_MAX + SCENARIO_MAX_VMS + 1];
-	struct window_space sp = { .busy = busy };
+	struct window_space sp = { .busy = busy, .max_busy = ARRAY_SIZE(busy) };
 	u64 size = c->target->ram_size;
 
 	space_of(c->caller, &sp);
-	sp.nr_busy = busy_of(c->caller, busy);
+	busy_of(c->caller, &sp);
 	if (!*mem_ipa)
 		*mem_ipa = window_find(&sp, sp.floor, size);
 	else if (!window_fits(&sp, *mem_ipa, size))
@@ -358,7 +358,7 @@ static int choose_windows(struct manage_call *c, u64 *mem_ipa, bool rings,
 				     (unsigned long long)sp.limit);
 	if (!rings)
 		return 0;
-	busy[sp.nr_busy++] = (struct ipa_range){ *mem_ipa, size };
+	window_space_add(&sp, *mem_ipa, size);
 	size = dirty_log_nr_rings(&c->target->dirty) * DIRTY_RING_BYTES;
 	*rings_ipa = window_find(&sp, *mem_ipa + c->target->ram_size, size);
 	if (!*rings_ipa)

@@ -6,6 +6,14 @@
 
 #include "lib/compiler.h"
 
+bool window_space_add(struct window_space *sp, u64 base, u64 size)
+{
+	if (sp->nr_busy == sp->max_busy)
+		return false;
+	sp->busy[sp->nr_busy++] = (struct ipa_range){ base, size };
+	return true;
+}
+
 /* The first busy range that [base, base + size) meets, or NULL. The
  * caller has checked that base + size does not wrap. */
 static const struct ipa_range *first_met(const struct window_space *sp,

@@ -17,13 +17,18 @@ struct ipa_range {
 	u64 base, size;
 };
 
-/* Where windows may lie: [floor, limit), clear of @busy[0..@nr_busy). */
+/* Where windows may lie: [floor, limit), clear of @busy[0..@nr_busy),
+ * an array with room for @max_busy ranges. */
 struct window_space {
 	u64 floor;
 	u64 limit;
-	const struct ipa_range *busy;
+	struct ipa_range *busy;
 	u32 nr_busy;
+	u32 max_busy;
 };
+
+/* Adds [@base, @base + @size) to the busy ranges; false if full. */
+bool window_space_add(struct window_space *sp, u64 base, u64 size);
 
 /* [@base, @base + @size) is MANAGE_WINDOW_ALIGN aligned, non-empty,
  * inside @sp's [floor, limit) and meets none of its busy ranges. */
