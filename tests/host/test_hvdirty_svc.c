@@ -1,0 +1,913 @@
+/*
+ * The dirty-log service (virt/hvdirty_svc.c) over recording fakes of a
+ * vsock connection and of virt/manage.h: who may ask about which VM,
+ * how each manage_*() error reaches the client, what each request
+ * passes down and answers, the service's counters, and what malformed,
+ * partial and unframeable input costs the connection.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "lib/errno.h"
+#include "tests/host/hvd_msg.h"
+#include "tests/host/test.h"
+#include "virt/hvdirty_codec.h"
+#include "virt/hvdirty_svc.h"
+#include "virt/manage.h"
+#include "virt/vm.h"
+#include "virt/vsock.h"
+
+#define HDR ((u32)sizeof(struct hvd_hdr))
+
+/* VM 0 "mgr" manages VM 1 "work" (vsock CID 4, DBM) and VM 3 "idle";
+ * VM 2 "other" manages VM 1 too; nobody manages "mgr". */
+enum { MGR, WORK, OTHER, IDLE, NR_VMS };
+static const struct vm_config cfg_mgr = { .vsock_cid = 3, .manages = 1u << WORK | 1u << IDLE };
+static const struct vm_config cfg_work = { .vsock_cid = 4 };
+static const struct vm_config cfg_other = { .vsock_cid = 5, .manages = 1u << WORK };
+static const struct vm_config cfg_idle = { .vsock_cid = 0 };
+static struct vm vms[NR_VMS] = {
+	{ .cfg = &cfg_mgr, .name = "mgr", .id = MGR, .nr_vcpus = 1, .ram_size = 0x1000000 },
+	{ .cfg = &cfg_work, .name = "work", .id = WORK, .nr_vcpus = 2, .ram_size = 0x4000000,
+	  .dirty = { .cpu_has_dbm = true, .mode = DIRTY_MODE_DBM } },
+	{ .cfg = &cfg_other, .name = "other", .id = OTHER, .nr_vcpus = 1, .ram_size = 0x1000000 },
+	{ .cfg = &cfg_idle, .name = "idle-vm-15chars", .id = IDLE, .nr_vcpus = 1,
+	  .ram_size = 0x200000 },
+};
+
+/* ------------------------------------------------------ fake vsock */
+
+struct vsock_conn {
+	struct vm *peer;
+	u8 in[4096];
+	u32 in_len, in_pos;      /* received, and consumed */
+	u8 *out;                 /* output buffer */
+	u32 out_len, out_cap;    /* committed, and the buffer's size */
+	bool closed;
+};
+
+static u8 out_mem[VSOCK_SVC_OUT_BUF + 8] __attribute__((aligned(16)));
+static const struct vsock_service *svc;
+
+int vsock_register_service(const struct vsock_service *s)
+{
+	svc = s;
+	return 0;
+}
+
+u32 vsock_conn_readable(struct vsock_conn *c)
+{
+	return c->in_len - c->in_pos;
+}
+
+u32 vsock_conn_peek(struct vsock_conn *c, void *dst, u32 len)
+{
+	u32 n = len < vsock_conn_readable(c) ? len : vsock_conn_readable(c);
+
+	memcpy(dst, c->in + c->in_pos, n);
+	return n;
+}
+
+static int consume_overrun;
+
+void vsock_conn_consume(struct vsock_conn *c, u32 len)
+{
+	if (len > vsock_conn_readable(c))
+		consume_overrun++;
+	else
+		c->in_pos += len;
+}
+
+void *vsock_conn_reserve(struct vsock_conn *c, u32 *room)
+{
+	*room = c->out_cap - c->out_len;
+	return c->out + c->out_len;
+}
+
+static int commit_overrun;
+
+void vsock_conn_commit(struct vsock_conn *c, u32 len)
+{
+	if (len > c->out_cap - c->out_len)
+		commit_overrun++;
+	else
+		c->out_len += len;
+}
+
+void vsock_conn_close(struct vsock_conn *c)
+{
+	c->closed = true;
+}
+
+struct vm *vsock_conn_peer(struct vsock_conn *c)
+{
+	return c->peer;
+}
+
+/* ----------------------------------------------------- fake manage.h */
+
+/* What the fakes were asked and will answer. */
+static struct {
+	int ret;                 /* the next op's result (0 or -errno) */
+	u32 op_calls;            /* calls of the op fakes (not the checks) */
+	struct manage_call last; /* the last op's call */
+	enum dirty_mode mode;
+	u64 mem_ipa, ipa, len;
+	u32 attach_flags, holds;
+	bool mapped;
+	u32 harvest_left;        /* entries the harvest fake has */
+	u32 harvest_chunk;       /* at most per call */
+	int harvest_err_at;      /* fails its Nth call (from 1) with ret; 0 never */
+	u32 harvest_calls;
+	bool target_stopped;
+	u32 refuse_calls;
+	char refused[256];       /* the last manage_refuse() line */
+} fake;
+
+int manage_refuse(const struct manage_call *c, int err, const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(fake.refused, sizeof(fake.refused), "%s: VM '%s' %s: %s", c->via,
+		 c->caller->name, c->op, why);
+	fake.refuse_calls++;
+	return err;
+}
+
+struct vm *vm_by_id(unsigned int id)
+{
+	return id < NR_VMS ? &vms[id] : NULL;
+}
+
+bool manage_may(const struct vm *caller, const struct vm *t)
+{
+	return caller->cfg->manages & (1u << t->id);
+}
+
+int manage_target(struct manage_call *c, u64 id, bool self_ok)
+{
+	struct vm *t = id < NR_VMS ? &vms[id] : NULL;
+
+	if (!t)
+		return -ESRCH;
+	if (!(t == c->caller && self_ok) && !manage_may(c->caller, t))
+		return -EPERM;
+	c->target = t;
+	return 0;
+}
+
+u32 manage_holds(const struct vm *caller, const struct vm *t)
+{
+	return t->id == WORK ? fake.holds : 0;
+}
+
+bool manage_target_stopped(struct vm *t)
+{
+	return t->id == WORK && fake.target_stopped;
+}
+
+static int op_called(const struct manage_call *c)
+{
+	fake.op_calls++;
+	fake.last = *c;
+	return fake.ret;
+}
+
+int manage_log_start(struct manage_call *c, enum dirty_mode mode, enum dirty_mode *in_effect)
+{
+	fake.mode = mode;
+	*in_effect = mode == DIRTY_MODE_AUTO ? DIRTY_MODE_WP : mode;
+	return op_called(c);
+}
+
+int manage_log_stop(struct manage_call *c)
+{
+	return op_called(c);
+}
+
+int manage_pause(struct manage_call *c)
+{
+	return op_called(c);
+}
+
+int manage_resume(struct manage_call *c)
+{
+	return op_called(c);
+}
+
+int manage_attach(struct manage_call *c, u64 mem_ipa, u32 flags, struct manage_attach *out)
+{
+	fake.mem_ipa = mem_ipa;
+	fake.attach_flags = flags;
+	memset(out, 0, sizeof(*out));
+	out->mem_ipa = 0x100000000ull;
+	out->mem_size = c->target->ram_size;
+	if (flags & MANAGE_ATTACH_RINGS) {
+		out->rings_ipa = 0x140000000ull;
+		out->nr_rings = c->target->nr_vcpus + 1;
+		out->ring_entries = DIRTY_RING_ENTRIES;
+		out->ring_stride = DIRTY_RING_ENTRIES * sizeof(struct dirty_gfn);
+		for (u32 i = 0; i < out->nr_rings; i++)
+			out->start_index[i] = 100 + i;
+	}
+	return op_called(c);
+}
+
+int manage_detach(struct manage_call *c)
+{
+	return op_called(c);
+}
+
+/* Hands over fake.harvest_left entries {DIRTY, slot 0, page n} in
+ * chunks of at most fake.harvest_chunk. */
+int manage_harvest(struct manage_call *c, bool mapped, struct dirty_gfn *out, u32 max,
+		   bool *more)
+{
+	static u64 next_page;
+	u32 n = max;
+	int r = op_called(c);
+
+	fake.mapped = mapped;
+	if (++fake.harvest_calls == (u32)fake.harvest_err_at || (r && !fake.harvest_err_at))
+		return r;
+	if (n > fake.harvest_chunk)
+		n = fake.harvest_chunk;
+	if (n > fake.harvest_left)
+		n = fake.harvest_left;
+	for (u32 i = 0; i < n; i++)
+		out[i] = (struct dirty_gfn){ DIRTY_GFN_F_DIRTY, 0, next_page++ };
+	fake.harvest_left -= n;
+	*more = fake.harvest_left > 0;
+	return (int)n;
+}
+
+u32 manage_reset(struct manage_call *c)
+{
+	op_called(c);
+	return 77;
+}
+
+int manage_digest(struct manage_call *c, u64 ipa, u64 len, u64 *digest)
+{
+	fake.ipa = ipa;
+	fake.len = len;
+	*digest = 0x0123456789abcdefull;
+	return op_called(c);
+}
+
+void dirty_log_get_stats(struct dirty_log *log, struct dirty_stats *out)
+{
+	u64 *w = (u64 *)out;
+
+	for (size_t i = 0; i < sizeof(*out) / sizeof(u64); i++)
+		w[i] = 1000 + i;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static struct vsock_conn conn;
+static void *state;
+
+/* A fresh connection from @peer (its output buffer empty, @cap bytes),
+ * with fresh fakes; the previous one is closed. */
+static bool connect_cap(unsigned int peer, u32 cap)
+{
+	memset(&fake, 0, sizeof(fake));
+	fake.harvest_chunk = HVD_HARVEST_MAX;
+	if (state)
+		svc->closed(state);
+	state = NULL;
+	memset(&conn, 0, sizeof(conn));
+	conn.peer = &vms[peer];
+	conn.out = out_mem;
+	conn.out_cap = cap;
+	if (!svc && hvdirty_svc_init())
+		return false;
+	state = svc->accept(&vms[peer], &conn);
+	return state != NULL;
+}
+
+static bool connect_from(unsigned int peer)
+{
+	return connect_cap(peer, VSOCK_SVC_OUT_BUF);
+}
+
+static void receive(const void *bytes, u32 len)
+{
+	memcpy(conn.in + conn.in_len, bytes, len);
+	conn.in_len += len;
+}
+
+/* The client sends one request (seq: 100 + type); process() runs. */
+static void send_req(u16 type, u32 target, const void *body, u32 body_len)
+{
+	u8 buf[HVD_REQ_MAX];
+	u32 len = hvd_msg(buf, type, 100u + type, target, body, body_len);
+
+	receive(buf, len);
+	svc->process(state, &conn);
+}
+
+/* The client reads everything sent so far. */
+static void drain(void)
+{
+	conn.out_len = 0;
+}
+
+/* The @nth reply in the output (from 0): its header in *@h, and its
+ * body; NULL if there is none. */
+static const u8 *reply(u32 nth, struct hvd_hdr *h)
+{
+	u32 off = 0;
+
+	for (;;) {
+		if (off + HDR > conn.out_len)
+			return NULL;
+		memcpy(h, conn.out + off, sizeof(*h));
+		if (h->len < HDR || off + h->len > conn.out_len)
+			return NULL;
+		if (!nth--)
+			return conn.out + off + HDR;
+		off += h->len;
+	}
+}
+
+/* The status of the only reply in the output if it answers @type with
+ * the request's seq; 0xbad otherwise. Drains it. */
+static u32 status_of(u16 type)
+{
+	struct hvd_hdr h, next;
+	u32 st = 0xbad;
+
+	if (reply(0, &h) && !reply(1, &next) && h.type == (HVD_REPLY | type) &&
+	    h.seq == 100u + type && h.version == HVD_VERSION && h.len % HVD_REPLY_ALIGN == 0)
+		st = h.arg;
+	drain();
+	return st;
+}
+
+/* The only reply's body, copied to @body (@len bytes at most); its
+ * length, or -1 unless it answered @type with HVD_OK. Drains it. */
+static int ok_body(u16 type, void *body, u32 len)
+{
+	struct hvd_hdr h, next;
+	const u8 *b = reply(0, &h);
+	int n = -1;
+
+	if (b && !reply(1, &next) && h.type == (HVD_REPLY | type) && h.arg == HVD_OK &&
+	    h.len % HVD_REPLY_ALIGN == 0) {
+		n = (int)(h.len - HDR);
+		memcpy(body, b, (u32)n < len ? (u32)n : len);
+	}
+	drain();
+	return n;
+}
+
+/* The only reply's reason (an error reply's body). Drains it. */
+static const char *reason(void)
+{
+	static char why[HVD_REASON_MAX + 1];
+	struct hvd_hdr h;
+	const u8 *b = reply(0, &h);
+
+	why[0] = 0;
+	if (b && h.arg != HVD_OK && h.len - HDR <= HVD_REASON_MAX) {
+		memcpy(why, b, h.len - HDR);
+		why[h.len - HDR] = 0;
+	}
+	drain();
+	return why;
+}
+
+/* The service's counters of the connected VM, through STATS about a
+ * VM it manages (this request counted too). */
+static struct hvd_stats stats(unsigned int about)
+{
+	struct hvd_stats st;
+
+	memset(&st, 0xff, sizeof(st));
+	send_req(HVD_STATS, about, NULL, 0);
+	ok_body(HVD_STATS, &st, sizeof(st));
+	return st;
+}
+
+/* ------------------------------------------------------ authorisation */
+
+TEST(the_service_is_offered_on_its_port)
+{
+	CHECK(connect_from(MGR));
+	CHECK_EQ(svc->port, HVD_PORT);
+	CHECK_STREQ(svc->name, "hvdirty");
+}
+
+TEST(list_names_only_the_vms_the_caller_manages)
+{
+	u8 body[sizeof(struct hvd_list_reply) + NR_VMS * sizeof(struct hvd_vm)];
+	struct hvd_list_reply *r = (struct hvd_list_reply *)body;
+
+	CHECK(connect_from(MGR));
+	fake.holds = MANAGE_HOLDS_PAUSE | MANAGE_HOLDS_ATTACH;
+	send_req(HVD_LIST, 0xffffffffu, NULL, 0);   /* the target is ignored */
+	CHECK_EQ(ok_body(HVD_LIST, body, sizeof(body)),
+		 sizeof(*r) + 2 * sizeof(struct hvd_vm));
+	CHECK_EQ(r->count, 2);
+	CHECK_EQ(r->reserved, 0);
+	CHECK_EQ(r->vm[0].id, WORK);
+	CHECK_STREQ(r->vm[0].name, "work");
+	CHECK_EQ(r->vm[0].nr_vcpus, 2);
+	CHECK_EQ(r->vm[0].ram_ipa, GUEST_RAM_BASE);
+	CHECK_EQ(r->vm[0].ram_size, 0x4000000);
+	CHECK_EQ(r->vm[0].vsock_cid, 4);
+	CHECK_EQ(r->vm[0].flags, HVD_VM_DBM | HVD_VM_ATTACHED | HVD_VM_PAUSED);
+	CHECK_EQ(r->vm[0].log_mode, HVD_MODE_DBM);
+	CHECK_EQ(r->vm[0].reserved, 0);
+	CHECK_EQ(r->vm[1].id, IDLE);
+	CHECK_STREQ(r->vm[1].name, "idle-vm-15chars");
+	CHECK_EQ(r->vm[1].vsock_cid, 0);
+	CHECK_EQ(r->vm[1].flags, 0);
+	CHECK_EQ(r->vm[1].log_mode, HVD_MODE_OFF);
+	CHECK_EQ(fake.op_calls, 0);
+}
+
+TEST(list_flags_a_stopped_vm)
+{
+	u8 body[sizeof(struct hvd_list_reply) + NR_VMS * sizeof(struct hvd_vm)];
+	struct hvd_list_reply *r = (struct hvd_list_reply *)body;
+
+	CHECK(connect_from(OTHER));
+	fake.target_stopped = true;
+	send_req(HVD_LIST, 0, NULL, 0);
+	CHECK_EQ(ok_body(HVD_LIST, body, sizeof(body)), sizeof(*r) + sizeof(struct hvd_vm));
+	CHECK_EQ(r->vm[0].id, WORK);
+	CHECK_EQ(r->vm[0].flags, HVD_VM_STOPPED | HVD_VM_DBM);
+}
+
+TEST(a_vm_that_manages_nobody_lists_nothing)
+{
+	struct hvd_list_reply r;
+
+	CHECK(connect_from(WORK));
+	send_req(HVD_LIST, 0, NULL, 0);
+	CHECK_EQ(ok_body(HVD_LIST, &r, sizeof(r)), sizeof(r));
+	CHECK_EQ(r.count, 0);
+}
+
+/* Every targeted request, with a valid body. */
+struct sample {
+	u16 type;
+	u32 body_len;
+	union hvd_req_body body;
+};
+static const struct sample targeted[] = {
+	{ HVD_LOG_START, sizeof(struct hvd_log_start), { .log_start = { HVD_MODE_WP, 0 } } },
+	{ HVD_LOG_STOP, 0, { .log_start = { 0, 0 } } },
+	{ HVD_ATTACH, sizeof(struct hvd_attach), { .attach = { HVD_ATTACH_RINGS, 0 } } },
+	{ HVD_DETACH, 0, { .log_start = { 0, 0 } } },
+	{ HVD_HARVEST, sizeof(struct hvd_harvest), { .harvest = { 16, 0 } } },
+	{ HVD_RESET, 0, { .log_start = { 0, 0 } } },
+	{ HVD_PAUSE, 0, { .log_start = { 0, 0 } } },
+	{ HVD_RESUME, 0, { .log_start = { 0, 0 } } },
+	{ HVD_DIGEST, sizeof(struct hvd_digest), { .digest = { GUEST_RAM_BASE, 0x1000 } } },
+	{ HVD_STATS, 0, { .log_start = { 0, 0 } } },
+};
+#define NR_TARGETED (sizeof(targeted) / sizeof(targeted[0]))
+
+TEST(a_request_about_a_vm_it_does_not_manage_gets_perm_and_no_data)
+{
+	static const unsigned int not_mine[] = { MGR, OTHER };
+
+	CHECK(connect_from(MGR));
+	for (size_t i = 0; i < NR_TARGETED; i++) {
+		for (size_t j = 0; j < 2; j++) {
+			struct hvd_hdr h;
+
+			send_req(targeted[i].type, not_mine[j], &targeted[i].body,
+				 targeted[i].body_len);
+			CHECK(reply(0, &h));
+			CHECK(h.len <= HDR + HVD_REASON_MAX);   /* a reason, nothing else */
+			CHECK_EQ(status_of(targeted[i].type), HVD_E_PERM);
+		}
+	}
+	CHECK_EQ(fake.op_calls, 0);
+}
+
+TEST(a_request_about_a_vm_that_does_not_exist_gets_novm)
+{
+	CHECK(connect_from(MGR));
+	for (size_t i = 0; i < NR_TARGETED; i++) {
+		send_req(targeted[i].type, NR_VMS, &targeted[i].body, targeted[i].body_len);
+		CHECK_EQ(status_of(targeted[i].type), HVD_E_NOVM);
+		send_req(targeted[i].type, 0xffffffffu, &targeted[i].body, targeted[i].body_len);
+		CHECK_EQ(status_of(targeted[i].type), HVD_E_NOVM);
+	}
+	CHECK_EQ(fake.op_calls, 0);
+}
+
+TEST(refusals_say_why)
+{
+	CHECK(connect_from(MGR));
+	send_req(HVD_PAUSE, OTHER, NULL, 0);
+	CHECK_STREQ(reason(), "this VM does not manage it");
+	send_req(HVD_PAUSE, 99, NULL, 0);
+	CHECK_STREQ(reason(), "no such VM");
+}
+
+TEST(requests_about_a_managed_vm_reach_manage_as_hvdirty_calls)
+{
+	CHECK(connect_from(MGR));
+	for (size_t i = 0; i < NR_TARGETED; i++) {
+		u32 before = fake.op_calls;
+
+		send_req(targeted[i].type, WORK, &targeted[i].body, targeted[i].body_len);
+		CHECK_EQ(status_of(targeted[i].type), HVD_OK);
+		if (targeted[i].type == HVD_STATS)
+			continue;   /* reads the engine's counters, no manage call */
+		CHECK(fake.op_calls > before);
+		CHECK(fake.last.caller == &vms[MGR]);
+		CHECK(fake.last.target == &vms[WORK]);
+		CHECK_STREQ(fake.last.via, "hvdirty");
+		CHECK_STREQ(fake.last.op, hvd_type_name(targeted[i].type));
+	}
+}
+
+/* ------------------------------------------------------ error mapping */
+
+struct mapping {
+	u16 type;
+	int err;
+	u32 status;
+	const char *why;
+};
+static const struct mapping mappings[] = {
+	{ HVD_LOG_START, -EBUSY, HVD_E_BUSY, "logging is already on" },
+	{ HVD_LOG_START, -EOPNOTSUPP, HVD_E_NOTSUP, "dbm: the CPUs lack FEAT_HAFDBS dirty state" },
+	{ HVD_LOG_START, -ENOMEM, HVD_E_NOMEM, "out of memory" },
+	{ HVD_LOG_STOP, -EALREADY, HVD_E_STATE, "logging is off" },
+	{ HVD_ATTACH, -EBUSY, HVD_E_BUSY, "already attached" },
+	{ HVD_ATTACH, -EINVAL, HVD_E_INVAL, "no window free for its memory" },
+	{ HVD_ATTACH, -ENOSPC, HVD_E_NOMEM, "out of memory" },
+	{ HVD_ATTACH, -EPERM, HVD_E_PERM, "this VM does not manage it" },
+	{ HVD_DETACH, -EALREADY, HVD_E_STATE, "not attached" },
+	{ HVD_HARVEST, -EBUSY, HVD_E_BUSY, "HVD_HARVEST_MAPPED does not match the attach" },
+	{ HVD_PAUSE, -EBUSY, HVD_E_BUSY, "already paused by this VM" },
+	{ HVD_PAUSE, -EPERM, HVD_E_PERM, "it manages VMs itself" },
+	{ HVD_RESUME, -EALREADY, HVD_E_STATE, "not paused by this VM" },
+	{ HVD_DIGEST, -EINVAL, HVD_E_INVAL, "the range is not inside its RAM" },
+	{ HVD_DIGEST, -EIO, HVD_E_INVAL, "refused" },
+};
+
+static const struct sample *sample_of(u16 type)
+{
+	for (size_t i = 0; i < NR_TARGETED; i++)
+		if (targeted[i].type == type)
+			return &targeted[i];
+	return NULL;
+}
+
+TEST(manage_errors_map_to_statuses_and_reasons)
+{
+	CHECK(connect_from(MGR));
+	for (size_t i = 0; i < sizeof(mappings) / sizeof(mappings[0]); i++) {
+		const struct mapping *m = &mappings[i];
+		const struct sample *s = sample_of(m->type);
+		struct hvd_hdr h;
+
+		fake.ret = m->err;
+		send_req(m->type, WORK, &s->body, s->body_len);
+		CHECK(reply(0, &h));
+		CHECK_EQ(h.type, HVD_REPLY | m->type);
+		CHECK_EQ(h.arg, m->status);
+		CHECK_STREQ(reason(), m->why);
+	}
+}
+
+TEST(refused_requests_are_counted)
+{
+	struct hvd_stats a, b;
+
+	CHECK(connect_from(MGR));
+	a = stats(WORK);
+	send_req(HVD_PAUSE, OTHER, NULL, 0);
+	drain();
+	fake.ret = -EBUSY;
+	send_req(HVD_PAUSE, WORK, NULL, 0);
+	drain();
+	fake.ret = 0;
+	b = stats(WORK);
+	CHECK_EQ(b.requests - a.requests, 3);
+	CHECK_EQ(b.refused - a.refused, 2);
+	CHECK_EQ(b.malformed - a.malformed, 0);
+}
+
+/* ------------------------------------------------ what requests carry */
+
+TEST(log_start_passes_the_mode_and_answers_the_one_in_effect)
+{
+	struct hvd_log_start b = { HVD_MODE_AUTO, 0 }, r;
+
+	CHECK(connect_from(MGR));
+	send_req(HVD_LOG_START, WORK, &b, sizeof(b));
+	CHECK_EQ(ok_body(HVD_LOG_START, &r, sizeof(r)), sizeof(r));
+	CHECK_EQ(fake.mode, DIRTY_MODE_AUTO);
+	CHECK_EQ(r.mode, HVD_MODE_WP);
+	CHECK_EQ(r.reserved, 0);
+}
+
+TEST(attach_lets_the_hypervisor_pick_and_names_the_windows)
+{
+	struct hvd_attach b = { HVD_ATTACH_RINGS, 0 };
+	struct hvd_attach_reply r;
+
+	CHECK(connect_from(MGR));
+	send_req(HVD_ATTACH, WORK, &b, sizeof(b));
+	CHECK_EQ(ok_body(HVD_ATTACH, &r, sizeof(r)), sizeof(r));
+	CHECK_EQ(fake.mem_ipa, 0);
+	CHECK_EQ(fake.attach_flags, MANAGE_ATTACH_RINGS);
+	CHECK_EQ(r.mem_ipa, 0x100000000ull);
+	CHECK_EQ(r.mem_size, 0x4000000);
+	CHECK_EQ(r.rings_ipa, 0x140000000ull);
+	CHECK_EQ(r.nr_rings, 3);
+	CHECK_EQ(r.ring_entries, DIRTY_RING_ENTRIES);
+	CHECK_EQ(r.ring_stride, DIRTY_RING_ENTRIES * 16);
+	CHECK_EQ(r.start_index[0], 100);
+	CHECK_EQ(r.start_index[2], 102);
+	CHECK_EQ(r.start_index[3], 0);
+
+	b.flags = 0;
+	send_req(HVD_ATTACH, WORK, &b, sizeof(b));
+	CHECK_EQ(ok_body(HVD_ATTACH, &r, sizeof(r)), sizeof(r));
+	CHECK_EQ(fake.attach_flags, 0);
+	CHECK_EQ(r.rings_ipa, 0);
+	CHECK_EQ(r.nr_rings, 0);
+}
+
+static u8 harvest_body[HVD_REPLY_MAX];
+
+/* Harvests up to @max entries (flags @flags) of WORK; the reply's
+ * count, or -1 if it was not OK. */
+static int harvest(u32 max, u32 flags)
+{
+	struct hvd_harvest b = { max, flags };
+	int n;
+
+	send_req(HVD_HARVEST, WORK, &b, sizeof(b));
+	n = ok_body(HVD_HARVEST, harvest_body, sizeof(harvest_body));
+	if (n < (int)sizeof(struct hvd_harvest_reply))
+		return -1;
+	return (int)((struct hvd_harvest_reply *)harvest_body)->count;
+}
+
+static const struct hvd_harvest_reply *harvested(void)
+{
+	return (const struct hvd_harvest_reply *)harvest_body;
+}
+
+TEST(harvest_fills_the_reply_across_chunks_and_says_when_more_are_left)
+{
+	CHECK(connect_from(MGR));
+	fake.harvest_left = 5000;
+	fake.harvest_chunk = 1000;
+	CHECK_EQ(harvest(HVD_HARVEST_MAX, 0), HVD_HARVEST_MAX);
+	CHECK_EQ(harvested()->more, 1);
+	CHECK_EQ(fake.harvest_calls, 5);
+	CHECK_EQ(fake.mapped, false);
+	for (u32 i = 1; i < HVD_HARVEST_MAX; i++) {
+		CHECK_EQ(harvested()->entry[i].flags, HVD_ENTRY_DIRTY);
+		CHECK_EQ(harvested()->entry[i].offset, harvested()->entry[0].offset + i);
+	}
+	CHECK_EQ(harvest(HVD_HARVEST_MAX, HVD_HARVEST_MAPPED), 5000 - HVD_HARVEST_MAX);
+	CHECK_EQ(harvested()->more, 0);
+	CHECK_EQ(fake.mapped, true);
+	CHECK_EQ(harvest(1, 0), 0);
+	CHECK_EQ(harvested()->more, 0);
+}
+
+TEST(harvest_answers_an_error_only_when_it_took_nothing)
+{
+	struct hvd_harvest b = { 64, HVD_HARVEST_MAPPED };
+
+	CHECK(connect_from(MGR));
+	fake.ret = -EBUSY;
+	send_req(HVD_HARVEST, WORK, &b, sizeof(b));
+	CHECK_EQ(status_of(HVD_HARVEST), HVD_E_BUSY);
+
+	/* Entries taken are the client's: a later failure still hands
+	 * them over, with more set. */
+	CHECK(connect_from(MGR));
+	fake.ret = -EBUSY;
+	fake.harvest_err_at = 2;
+	fake.harvest_left = 100;
+	fake.harvest_chunk = 10;
+	CHECK_EQ(harvest(64, 0), 10);
+	CHECK_EQ(harvested()->more, 1);
+}
+
+TEST(reset_answers_the_count)
+{
+	struct hvd_count r;
+
+	CHECK(connect_from(MGR));
+	send_req(HVD_RESET, WORK, NULL, 0);
+	CHECK_EQ(ok_body(HVD_RESET, &r, sizeof(r)), sizeof(r));
+	CHECK_EQ(r.count, 77);
+	CHECK_EQ(r.reserved, 0);
+}
+
+TEST(digest_passes_the_range_and_answers_the_digest)
+{
+	struct hvd_digest b = { GUEST_RAM_BASE + 0x3000, 0x5000 };
+	struct hvd_digest_reply r;
+
+	CHECK(connect_from(MGR));
+	send_req(HVD_DIGEST, WORK, &b, sizeof(b));
+	CHECK_EQ(ok_body(HVD_DIGEST, &r, sizeof(r)), sizeof(r));
+	CHECK_EQ(fake.ipa, GUEST_RAM_BASE + 0x3000);
+	CHECK_EQ(fake.len, 0x5000);
+	CHECK_EQ(r.digest, 0x0123456789abcdefull);
+}
+
+TEST(stats_are_the_engines_then_the_callers_counters)
+{
+	struct hvd_stats st;
+
+	CHECK(connect_from(MGR));
+	st = stats(WORK);
+	CHECK_EQ(st.log_mode, 1000);
+	CHECK_EQ(st.reset, 1012);
+	CHECK(st.requests >= 1);
+}
+
+/* --------------------------------------------------- the connection */
+
+TEST(a_malformed_request_is_answered_counted_and_the_connection_goes_on)
+{
+	struct hvd_log_start bad = { 7, 0 };
+	struct hvd_stats a, b;
+
+	CHECK(connect_from(MGR));
+	a = stats(WORK);
+	send_req(HVD_LOG_START, WORK, &bad, sizeof(bad));
+	CHECK_EQ(status_of(HVD_LOG_START), HVD_E_MALFORMED);
+	send_req(0x66, WORK, NULL, 0);
+	CHECK_EQ(status_of(0x66), HVD_E_TYPE);
+	CHECK_EQ(fake.op_calls, 0);
+	CHECK(!conn.closed);
+	b = stats(WORK);
+	CHECK_EQ(b.requests - a.requests, 3);
+	CHECK_EQ(b.malformed - a.malformed, 2);
+	CHECK_EQ(b.refused - a.refused, 0);
+	CHECK_EQ(fake.refuse_calls, 2);
+	CHECK_STREQ(fake.refused, "hvdirty: VM 'mgr' unknown: malformed request "
+		    "(unknown request type), 2 on this connection");
+}
+
+TEST(another_version_is_answered_in_the_services)
+{
+	u8 buf[HDR];
+	struct hvd_hdr h;
+	u32 len = hvd_msg_hdr(buf, HDR, HVD_VERSION + 1, HVD_LIST, 9, 0);
+
+	CHECK(connect_from(MGR));
+	receive(buf, len);
+	svc->process(state, &conn);
+	CHECK(reply(0, &h));
+	CHECK_EQ(h.arg, HVD_E_VERSION);
+	CHECK_EQ(h.version, HVD_VERSION);
+	CHECK_EQ(h.type, HVD_REPLY | HVD_LIST);
+	CHECK_EQ(h.seq, 9);
+	CHECK(!conn.closed);
+}
+
+TEST(malformed_requests_are_logged_first_few_then_every_thousandth)
+{
+	u8 buf[HVD_REQ_MAX];
+	u32 len = hvd_msg(buf, 0x99, 1, 0, NULL, 0);
+
+	CHECK(connect_from(MGR));
+	for (u32 i = 0; i < 2 * HVD_LOG_EVERY; i++) {
+		receive(buf, len);
+		svc->process(state, &conn);
+		conn.in_len = conn.in_pos = 0;
+		drain();
+	}
+	CHECK_EQ(fake.refuse_calls, HVD_LOG_FIRST + 2);
+}
+
+TEST(an_unframeable_request_is_answered_then_the_connection_closed)
+{
+	u8 buf[HVD_REQ_MAX];
+	struct hvd_hdr h;
+	const u8 *why;
+
+	CHECK(connect_from(MGR));
+	hvd_msg_hdr(buf, HVD_REQ_MAX + 1, HVD_VERSION, HVD_LIST, 5, 0);
+	receive(buf, sizeof(buf));
+	svc->process(state, &conn);
+	why = reply(0, &h);
+	CHECK(why);
+	CHECK(!reply(1, &h));
+	reply(0, &h);
+	CHECK_EQ(h.type, HVD_REPLY);
+	CHECK_EQ(h.seq, 0);
+	CHECK_EQ(h.arg, HVD_E_MALFORMED);
+	CHECK_STREQ((const char *)why, "length is above HVD_REQ_MAX (64)");
+	CHECK(conn.closed);
+
+	/* Nothing more is read or answered on it. */
+	drain();
+	send_req(HVD_LIST, 0, NULL, 0);
+	CHECK_EQ(conn.out_len, 0);
+}
+
+TEST(a_partial_request_waits_for_its_last_byte)
+{
+	u8 buf[HVD_REQ_MAX];
+	struct hvd_digest b = { GUEST_RAM_BASE, 0x1000 };
+	u32 len = hvd_msg(buf, HVD_DIGEST, 100 + HVD_DIGEST, WORK, &b, sizeof(b));
+
+	CHECK(connect_from(MGR));
+	for (u32 i = 0; i < len - 1; i++) {
+		receive(buf + i, 1);
+		svc->process(state, &conn);
+		CHECK_EQ(conn.in_pos, 0);
+		CHECK_EQ(conn.out_len, 0);
+	}
+	receive(buf + len - 1, 1);
+	svc->process(state, &conn);
+	CHECK_EQ(conn.in_pos, len);
+	CHECK_EQ(status_of(HVD_DIGEST), HVD_OK);
+}
+
+TEST(back_to_back_requests_are_answered_in_order_in_one_process)
+{
+	u8 buf[HVD_REQ_MAX];
+	struct hvd_hdr h;
+
+	CHECK(connect_from(MGR));
+	for (unsigned int t = HVD_LOG_STOP; t <= HVD_STATS; t++) {
+		const struct sample *s = sample_of((u16)t);
+		u32 len = hvd_msg(buf, (u16)t, t, WORK, &s->body, s->body_len);
+
+		receive(buf, len);
+	}
+	svc->process(state, &conn);
+	CHECK_EQ(conn.in_pos, conn.in_len);
+	for (unsigned int t = HVD_LOG_STOP; t <= HVD_STATS; t++) {
+		CHECK(reply(t - HVD_LOG_STOP, &h));
+		CHECK_EQ(h.type, HVD_REPLY | t);
+		CHECK_EQ(h.seq, t);
+		CHECK_EQ(h.arg, HVD_OK);
+	}
+}
+
+TEST(a_request_waits_until_the_largest_reply_fits)
+{
+	u8 buf[HVD_REQ_MAX];
+	u32 len = hvd_msg(buf, HVD_STATS, 100 + HVD_STATS, WORK, NULL, 0);
+
+	CHECK(connect_cap(MGR, HVD_REPLY_MAX + 8));
+	conn.out_len = 16;   /* a reply not yet sent: the room is 8 short */
+	receive(buf, len);
+	svc->process(state, &conn);
+	CHECK_EQ(conn.in_pos, 0);
+	CHECK_EQ(conn.out_len, 16);
+	conn.out_len = 8;    /* 8 bytes went out: now it fits */
+	svc->process(state, &conn);
+	CHECK_EQ(conn.in_pos, len);
+	CHECK_EQ(conn.out_len, 8 + HDR + sizeof(struct hvd_stats));
+	CHECK_EQ(commit_overrun, 0);
+	CHECK_EQ(consume_overrun, 0);
+}
+
+TEST(a_misaligned_output_buffer_closes_the_connection_unread)
+{
+	CHECK(connect_from(MGR));
+	conn.out = out_mem + 4;
+	send_req(HVD_LIST, 0, NULL, 0);
+	CHECK(conn.closed);
+	CHECK_EQ(conn.in_pos, 0);
+	CHECK_EQ(conn.out_len, 0);
+	conn.out = out_mem;
+}
+
+TEST(connections_are_refused_when_every_slot_is_taken_and_freed_on_close)
+{
+	static struct vsock_conn extra[SCENARIO_MAX_VMS * VSOCK_SVC_MAX_CONNS];
+	void *st[SCENARIO_MAX_VMS * VSOCK_SVC_MAX_CONNS];
+	u32 n = 0;
+
+	CHECK(connect_from(MGR));   /* holds one slot */
+	while (n < sizeof(st) / sizeof(st[0]) && (st[n] = svc->accept(&vms[OTHER], &extra[n])))
+		n++;
+	CHECK_EQ(n, sizeof(st) / sizeof(st[0]) - 1);
+	CHECK(svc->accept(&vms[OTHER], &extra[n]) == NULL);
+	svc->closed(st[0]);
+	st[0] = svc->accept(&vms[OTHER], &extra[0]);
+	CHECK(st[0] != NULL);
+	for (u32 i = 0; i < n; i++)
+		svc->closed(st[i]);
+}
