@@ -1,7 +1,8 @@
 # The dirty-tracking engine (mm/dirty_log.c) over real stage-2 tables,
 # memslots and rings in a fake machine (tests/host/fake_s2.c): unit
-# tests, a randomized model checked with dirty_log_test's rule, and one
-# test per seed race. A second binary runs only the threaded tests under
+# tests, a randomized model checked with dirty_log_test's rule (with the
+# hypervisor or a model manager that maps the rings as the consumer),
+# and one test per seed race. A second binary runs only the threaded tests under
 # ThreadSanitizer (instead of ASan, which it cannot be combined with);
 # -Wno-tsan as in memslot.mk, for the acquire fence of mm/memslot.c.
 # Fewer consumer rounds there: TSan runs the threads ~10x slower, and

@@ -16,8 +16,11 @@
  * the next one's (the rule of KVM's dirty_log_test); once the writers
  * stop, the log is exact. Each KVM race in the design's seed mails has a
  * test named after it, but seed 002 (the rings' memory ordering), which
- * test_dirty_ring_tsan covers. A second binary runs the threaded tests
- * under ThreadSanitizer.
+ * test_dirty_ring_tsan covers. The rings can also be handed to a model
+ * manager that maps them (dirty_log_set_rings_mapped()): it consumes the
+ * ring memory itself as KVM's dirty_log_test does, and the same rules
+ * must hold; what it writes into them is untrusted. A second binary runs
+ * the threaded tests under ThreadSanitizer.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -121,6 +124,16 @@ static struct {
 	u64 wakes[MAX_VCPUS];     /* log->wake() calls per ring */
 	u64 next_value;           /* last value written (atomic) */
 } env;
+
+/*
+ * A manager that maps the rings (after map_rings()): its own cursor per
+ * ring, in dirty_log_nr_rings() order (vCPU rings, then the VM's). Only
+ * the consumer thread uses it.
+ */
+static struct {
+	bool on;
+	u32 cursor[MAX_VCPUS + 1];
+} client;
 
 /* The model vCPU this thread plays (for tlbi_ipa_local), or -1. */
 static __thread int running = -1;
@@ -347,6 +360,7 @@ static int setup(const struct memslot *slots, u32 n, u32 nvcpus, bool dbm)
 	int r;
 
 	memset(&env, 0, sizeof(env));
+	memset(&client, 0, sizeof(client));
 	fake_s2_reset();
 	fake_s2.on_event = model_tlbi;
 	r = stage2_init(&env.s2, &fake_s2.pool, &fake_s2_ops, IPA_BITS,
@@ -451,7 +465,51 @@ static u32 harvest_into(u32 at, u32 max, bool *more)
 	return dirty_log_harvest(&env.log, got + at, max, more);
 }
 
-/* Harvests until nothing is left behind, @chunk entries per call. */
+/* Ring @i as the manager sees it (dirty_log_nr_rings() order). */
+static struct dirty_ring *ring_no(u32 i)
+{
+	return i < env.nvcpus ? &env.vcpu[i].ring : &env.log.vm_ring;
+}
+
+/* The rings go to the model manager, which starts at the hypervisor's
+ * cursors (its start indices). */
+static void map_rings(void)
+{
+	dirty_log_set_rings_mapped(&env.log, true, client.cursor);
+	client.on = true;
+}
+
+/*
+ * The manager consumes the mapped ring memory as a guest would (KVM's
+ * dirty_log_test): from its cursor, an entry whose flags read DIRTY
+ * (acquire) is copied, then marked RESET (release); the first entry
+ * that is not DIRTY ends that ring. Up to @max entries appended at
+ * got[@at].
+ */
+static u32 client_collect(u32 at, u32 max)
+{
+	u32 n = 0;
+
+	if (at + max > ALL_ENTRIES)
+		abort();   /* got[] too small for what the test produced */
+	for (u32 i = 0; i < dirty_log_nr_rings(&env.log); i++) {
+		struct dirty_ring *r = ring_no(i);
+
+		for (; n < max; n++, client.cursor[i]++) {
+			struct dirty_gfn *e = &r->gfns[client.cursor[i] & (r->size - 1)];
+
+			if (__atomic_load_n(&e->flags, __ATOMIC_ACQUIRE) != DIRTY_GFN_F_DIRTY)
+				break;
+			got[at + n] = (struct dirty_gfn){ DIRTY_GFN_F_DIRTY, e->slot, e->offset };
+			__atomic_store_n(&e->flags, DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
+		}
+	}
+	return n;
+}
+
+/* Harvests until nothing is left behind, @chunk entries per call; with
+ * the rings mapped, the manager then reads them (the scan's pages are
+ * in the VM ring by then). */
 static u32 harvest_all(u32 chunk)
 {
 	u32 n = 0;
@@ -460,6 +518,8 @@ static u32 harvest_all(u32 chunk)
 	do
 		n += harvest_into(n, chunk, &more);
 	while (more);
+	if (client.on)
+		n += client_collect(n, ALL_ENTRIES - n);
 	return n;
 }
 
@@ -987,6 +1047,7 @@ struct sim {
 	bool hyp_pending;
 	u64 hyp_g, hyp_n;
 	bool harvesting;     /* consumer: harvest phase, else reset phase */
+	bool mapped;         /* the model manager consumes the rings */
 	const char *error;
 };
 
@@ -1067,6 +1128,12 @@ static void sim_consumer(struct sim *s)
 		bool more;
 		u32 n = harvest_into(0, chunk, &more);
 
+		if (s->mapped) {
+			u32 m = client_collect(n, chunk);
+
+			more |= m == chunk;
+			n += m;
+		}
 		round_note(got, n);
 		s->harvesting = more;
 	} else if (!dirty_log_reset(&env.log, chunk)) {
@@ -1088,13 +1155,15 @@ static void sim_consumer(struct sim *s)
  * rings; after every round the dirty_log_test rule; at the end, the
  * exact log.
  */
-static const char *sim_run(bool dbm, u64 seed, u32 steps)
+static const char *sim_run(bool dbm, u64 seed, u32 steps, bool mapped)
 {
-	struct sim s = { .seed = seed, .harvesting = true };
+	struct sim s = { .seed = seed, .harvesting = true, .mapped = mapped };
 
 	if (setup(three_slots, 3, MAX_VCPUS, dbm) ||
 	    enable(dbm ? DIRTY_MODE_DBM : DIRTY_MODE_WP))
 		return "setup";
+	if (mapped)
+		map_rings();
 	chk_start();
 	for (u32 step = 0; step < steps && !s.error && !chk.error; step++) {
 		u64 r = rnd(&s.seed) % 100;
@@ -1128,14 +1197,30 @@ static const char *sim_run(bool dbm, u64 seed, u32 steps)
 
 UNIT_TEST(random_writes_and_rounds_never_lose_a_page_wp)
 {
-	CHECK_STREQ(sim_run(false, 0x9e3779b97f4a7c15ULL, 40000), "ok");
+	CHECK_STREQ(sim_run(false, 0x9e3779b97f4a7c15ULL, 40000, false), "ok");
 	CHECK(stats().spurious_faults > 0 && stats().wp_faults > 0);
 }
 
 UNIT_TEST(random_writes_and_rounds_never_lose_a_page_dbm)
 {
-	CHECK_STREQ(sim_run(true, 0x2545f4914f6cdd1dULL, 40000), "ok");
+	CHECK_STREQ(sim_run(true, 0x2545f4914f6cdd1dULL, 40000, false), "ok");
 	CHECK(stats().dbm_groups_disarmed > 0 && stats().dbm_pages_dirty > 0);
+}
+
+/* The same with the rings mapped into the model manager: it reads them
+ * itself, and the harvest hands over only the overflow bitmap. */
+UNIT_TEST(random_writes_and_rounds_never_lose_a_page_mapped_rings_wp)
+{
+	CHECK_STREQ(sim_run(false, 0x9e3779b97f4a7c15ULL, 40000, true), "ok");
+	CHECK(stats().wp_faults > 0 && stats().reset > 0);
+	CHECK_EQ(stats().harvested, 0);   /* no overflow: every entry was the manager's */
+}
+
+UNIT_TEST(random_writes_and_rounds_never_lose_a_page_mapped_rings_dbm)
+{
+	CHECK_STREQ(sim_run(true, 0x2545f4914f6cdd1dULL, 40000, true), "ok");
+	CHECK(stats().dbm_groups_disarmed > 0 && stats().dbm_pages_dirty > 0);
+	CHECK_EQ(stats().harvested, 0);
 }
 
 /* ====================================================== hypervisor writes */
@@ -1240,6 +1325,203 @@ UNIT_TEST(fault_beyond_a_full_vcpu_ring_overflows_and_reset_reprotects_it)
 	CHECK_EQ(env.wakes[0], 1);
 	CHECK(!dirty_ring_soft_full(&env.vcpu[0].ring));
 	CHECK_EQ(harvest_all(BIG_CHUNK), 0);
+}
+
+/* ========================================================= mapped rings */
+
+UNIT_TEST(mapped_rings_are_the_managers_the_harvest_takes_only_the_overflow)
+{
+	const u32 pages = DIRTY_RING_ENTRIES + 10;
+	bool more;
+	u32 n;
+
+	CHECK_EQ(setup(big_slot, 1, 1, false), 0);
+	CHECK_EQ(enable(DIRTY_MODE_WP), 0);
+	map_rings();
+	CHECK_EQ(dirty_log_nr_rings(&env.log), 2);
+	CHECK_EQ(client.cursor[0], 0);
+	CHECK_EQ(client.cursor[1], 0);
+	CHECK_EQ(write_page(0, 5), WRITE_DONE);
+	/* The VM ring fills up; 10 pages go to the overflow bitmap. */
+	dirty_log_hyp_write(&env.log, SLOT_IPA, (u64)pages * PAGE_SIZE);
+	n = harvest_into(0, BIG_CHUNK, &more);
+	CHECK_EQ(n, 10);
+	CHECK(!more);
+	for (u32 i = 0; i < n; i++)
+		CHECK_EQ(got[i].offset, DIRTY_RING_ENTRIES + i);
+	/* The rings are untouched: their entries are the manager's. */
+	CHECK_EQ(env.vcpu[0].ring.gfns[0].flags, DIRTY_GFN_F_DIRTY);
+	CHECK_EQ(env.vcpu[0].ring.fetch_index, 0);
+	CHECK_EQ(env.log.vm_ring.fetch_index, 0);
+	n = client_collect(0, BIG_CHUNK);
+	CHECK_EQ(n, 1 + DIRTY_RING_ENTRIES);
+	CHECK_EQ(got[0].offset, 5);
+	/* One reset frees what the manager consumed and re-protects what
+	 * the harvest took from the bitmap. */
+	CHECK(page_is(5, RW_PROT, 3));
+	CHECK_EQ(reset_all(BIG_CHUNK), 1 + DIRTY_RING_ENTRIES + 10);
+	CHECK(page_is(5, RO_PROT, 3));
+	CHECK_EQ(stats().harvested, 10);
+	CHECK_EQ(harvest_all(BIG_CHUNK), 0);
+}
+
+UNIT_TEST(mapped_rings_get_the_dbm_scans_pages_in_the_vm_ring)
+{
+	bool more;
+	u32 n;
+
+	CHECK_EQ(setup(one_slot, 1, 1, true), 0);
+	CHECK_EQ(enable(DIRTY_MODE_DBM), 0);
+	map_rings();
+	CHECK_EQ(write_page(0, GROUP + 1), WRITE_DONE);
+	CHECK_EQ(write_page(0, GROUP + 4), WRITE_DONE);
+	CHECK_EQ(harvest_into(0, BIG_CHUNK, &more), 0);
+	CHECK(!more);
+	CHECK_EQ(ring_pushed(&env.log.vm_ring), 2);
+	n = client_collect(0, BIG_CHUNK);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(count_in_got(n, GROUP + 1), 1);
+	CHECK_EQ(count_in_got(n, GROUP + 4), 1);
+	CHECK_EQ(reset_all(BIG_CHUNK), 2);
+	CHECK(page_is(GROUP + 1, ARMED_PROT, 3) && page_is(GROUP + 4, ARMED_PROT, 3));
+}
+
+/*
+ * The manager starts where the hypervisor's harvest stopped; when the
+ * rings come back, entries it consumed wait for the next reset, and
+ * every entry is handed over exactly once in all.
+ */
+UNIT_TEST(mapped_rings_start_at_the_hypervisors_cursor_and_come_back_whole)
+{
+	bool more;
+
+	CHECK_EQ(setup(one_slot, 1, 1, false), 0);
+	CHECK_EQ(enable(DIRTY_MODE_WP), 0);
+	for (u64 g = 0; g < 6; g++)
+		CHECK_EQ(write_page(0, g), WRITE_DONE);
+	CHECK_EQ(harvest_into(0, 2, &more), 2);
+	map_rings();
+	CHECK_EQ(client.cursor[0], 2);
+	CHECK_EQ(client.cursor[1], 0);
+	CHECK_EQ(client_collect(0, 2), 2);
+	CHECK_EQ(got[0].offset, 2);
+	CHECK_EQ(got[1].offset, 3);
+	dirty_log_set_rings_mapped(&env.log, false, NULL);
+	client.on = false;
+	CHECK_EQ(harvest_all(BIG_CHUNK), 0);   /* entry 2 is RESET: wait */
+	CHECK_EQ(reset_all(BIG_CHUNK), 4);
+	CHECK_EQ(harvest_all(BIG_CHUNK), 2);
+	CHECK_EQ(got[0].offset, 4);
+	CHECK_EQ(got[1].offset, 5);
+	CHECK_EQ(reset_all(BIG_CHUNK), 2);
+	CHECK_EQ(harvest_all(BIG_CHUNK), 0);
+	for (u64 g = 0; g < 6; g++)
+		CHECK(page_is(g, RO_PROT, 3));
+}
+
+/* Mostly the flag values that mean something, sometimes anything. */
+static u32 garbage_flags(u64 *seed)
+{
+	u64 r = rnd(seed);
+
+	return r % 8 < 6 ? (u32)(r % 4) : (u32)(r >> 32);
+}
+
+/* Mostly slot ids 0..7 (logged, read-only, absent), sometimes any. */
+static u32 garbage_slot(u64 *seed)
+{
+	u64 r = rnd(seed);
+
+	return r % 4 ? (u32)(r % 8) : (u32)(r >> 32);
+}
+
+/* Every entry of every ring overwritten, as a manager may. */
+static void scribble_rings(u64 seed)
+{
+	for (u32 i = 0; i < dirty_log_nr_rings(&env.log); i++) {
+		struct dirty_ring *r = ring_no(i);
+
+		for (u32 k = 0; k < r->size; k++) {
+			r->gfns[k].flags = garbage_flags(&seed);
+			r->gfns[k].slot = garbage_slot(&seed);
+			r->gfns[k].offset = rnd(&seed) % 3 ? rnd(&seed) % 2048 : rnd(&seed);
+		}
+	}
+}
+
+/*
+ * A manager writes garbage over all of the mapped rings (flags, slots,
+ * offsets; before and after the producer's index). The hypervisor
+ * neither crashes nor touches memory outside the logged slots, and
+ * still records every later write: in an entry it pushed, or, where the
+ * garbage left no free entry, in the overflow bitmap that the harvest
+ * hands over. Only the manager's own view of the rings suffers.
+ */
+UNIT_TEST(garbage_a_manager_writes_into_mapped_rings_harms_only_its_own_view)
+{
+	static u8 written[MAX_PAGES], reported[MAX_PAGES];
+	u32 d0[MAX_VCPUS + 1], n;
+	bool more;
+
+	CHECK_EQ(setup(three_slots, 3, 2, false), 0);
+	CHECK_EQ(enable(DIRTY_MODE_WP), 0);
+	for (u64 g = 0; g < 10; g++)
+		CHECK_EQ(write_page(0, g), WRITE_DONE);
+	map_rings();
+	scribble_rings(0x853c49e6748fea9bULL);
+	for (u32 i = 0; i < dirty_log_nr_rings(&env.log); i++)
+		d0[i] = ring_pushed(ring_no(i));
+	memset(written, 0, sizeof(written));
+	memset(reported, 0, sizeof(reported));
+	for (u64 g = 100; g < 300; g++) {
+		CHECK_EQ(write_page((u32)(g % 2), g), WRITE_DONE);
+		written[g] = 1;
+	}
+	dirty_log_hyp_write(&env.log, page_ipa(SHORT_FIRST), 8 * PAGE_SIZE);
+	for (u64 g = SHORT_FIRST; g < SHORT_FIRST + 8; g++)
+		written[g] = 1;
+
+	n = harvest_into(0, BIG_CHUNK, &more);
+	CHECK(!more);
+	for (u32 i = 0; i < n; i++)
+		if (page_of(got[i].slot, got[i].offset) >= 0)
+			reported[page_of(got[i].slot, got[i].offset)] = 1;
+	for (u32 i = 0; i < dirty_log_nr_rings(&env.log); i++) {
+		const struct dirty_ring *r = ring_no(i);
+
+		for (u32 k = d0[i]; k != ring_pushed(r); k++) {
+			const struct dirty_gfn *e = &r->gfns[k & (r->size - 1)];
+
+			CHECK_EQ(e->flags, DIRTY_GFN_F_DIRTY);
+			CHECK(page_of(e->slot, e->offset) >= 0);
+			reported[page_of(e->slot, e->offset)] = 1;
+		}
+	}
+	for (u64 g = 0; g < env.npages; g++)
+		CHECK(!written[g] || reported[g]);
+	CHECK(stats().overflow_pages > 0);   /* the garbage blocked pushes */
+
+	reset_all(BIG_CHUNK);
+	/* The read-only slot, the hole between slots and every logged page
+	 * are as logging left them: nothing else was touched. */
+	CHECK(page_is(RO_FIRST, RO_PROT, 2));
+	CHECK_EQ(stage2_translate(&env.s2, SLOT_IPA + 6 * MiB, NULL, NULL, NULL),
+		 -ENOENT);
+	for (u64 g = 0; g < RO_FIRST; g++)
+		CHECK(page_is(g, RO_PROT, 3) || page_is(g, RW_PROT, 3));
+
+	/* Taken back, the hypervisor's own consumer copes as well ... */
+	dirty_log_set_rings_mapped(&env.log, false, NULL);
+	client.on = false;
+	harvest_all(BIG_CHUNK);
+	reset_all(BIG_CHUNK);
+	CHECK_EQ(disable(), 0);
+	CHECK(page_is(0, RW_PROT, 2));
+	/* ... and logging again records a write, in a ring or the bitmap. */
+	CHECK_EQ(enable(DIRTY_MODE_WP), 0);
+	CHECK_EQ(write_page(0, 50), WRITE_DONE);
+	n = harvest_all(BIG_CHUNK);
+	CHECK(count_in_got(n, 50) >= 1);
 }
 
 /* ================================================================ stats */
@@ -1720,6 +2002,49 @@ TEST(seed003_hardware_dirty_marks_during_scan_and_reset_are_all_reported)
 	CHECK(hw.writes > 0);
 	CHECK(stats().dbm_groups_disarmed > 0);
 	CHECK_EQ(stats().pages_logged, chk.entries);
+}
+
+/* ---- mapped rings, threaded: the manager is the consumer */
+
+/*
+ * Seed 001's race with the rings mapped into the model manager: it reads
+ * the ring memory itself while the vCPU pushes into it, marks entries
+ * RESET, and the hypervisor's reset re-protects and frees them. No
+ * write is lost, and the harvest never takes a ring entry.
+ */
+static const char *mapped_race(bool dbm)
+{
+	struct writer w[1] = {
+		{ .vi = 0, .lo = 0, .span = dbm ? 2 * GROUP : 24, .seed = 13,
+		  .policy = RING_WAIT, .per_round = 8 },
+	};
+	u64 writes;
+
+	if (setup(small_slot, 1, 1, dbm) || enable(dbm ? DIRTY_MODE_DBM : DIRTY_MODE_WP))
+		return "setup";
+	map_rings();
+	writes = race_rounds(w, 1, RACE_ROUNDS, 7, NULL);
+	final_rounds(7);
+	if (w[0].failed != WRITE_DONE)
+		return "a write failed";
+	if (chk.error)
+		return chk_verdict();
+	if (writes < (u64)RACE_ROUNDS * w[0].per_round || !chk.entries)
+		return "the race did not run";
+	if (stats().harvested || stats().reset != chk.entries ||
+	    stats().pages_logged != chk.entries)
+		return "entries were not all the manager's, or not all reset";
+	return "ok";
+}
+
+TEST(mapped_rings_consumer_racing_faults_and_writes_loses_no_write_wp)
+{
+	CHECK_STREQ(mapped_race(false), "ok");
+}
+
+TEST(mapped_rings_consumer_racing_dbm_writes_and_scans_loses_no_write)
+{
+	CHECK_STREQ(mapped_race(true), "ok");
 }
 
 /* ---- seed 000: the waitqueue deadlock */

@@ -117,7 +117,7 @@ TEST(window_space_add_refuses_past_its_room)
 	struct window_space sp = space(FLOOR, LIMIT);
 
 	for (u32 i = 0; i < MAX_BUSY; i++)
-		CHECK(window_space_add(&sp, 2 * GiB + i * 4 * KiB, 4 * KiB));
+		CHECK(window_space_add(&sp, 2 * GiB + 4 * KiB * i, 4 * KiB));
 	CHECK(!window_space_add(&sp, 3 * GiB, 4 * KiB));
 	CHECK_EQ(sp.nr_busy, MAX_BUSY);
 }
