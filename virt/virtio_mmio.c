@@ -289,7 +289,7 @@ static void driver_features_write(struct virtio_dev *d, u32 v)
 		set_low(&d->driver_features, v);
 }
 
-/* §2.2.1: the device accepts a subset of what it offered, and a version
+/* §2.2.2: the device accepts a subset of what it offered, and a version
  * 2 transport needs VIRTIO_F_VERSION_1. */
 static bool features_acceptable(const struct virtio_dev *d)
 {

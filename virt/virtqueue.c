@@ -254,7 +254,7 @@ void vq_push(struct virtqueue *vq, u16 head, u32 written)
 		       sizeof(vq->used->idx));
 }
 
-/* virtio 1.2 §2.7.10: the driver wants an interrupt when the used index
+/* virtio 1.2 §2.7.7: the driver wants an interrupt when the used index
  * moves from @old to @new past @event, i.e. @event is in [old, new),
  * all modulo 2^16. */
 static bool need_event(u16 event, u16 new, u16 old)

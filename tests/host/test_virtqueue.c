@@ -3,7 +3,7 @@
  * guest memory: a model driver lays out the rings and chains as a
  * virtio driver would; every rule that breaks a queue must give -EINVAL
  * with a reason and touch nothing outside memory; indices wrap at 2^16;
- * event-index suppression follows §2.7.10; every device write is
+ * event-index suppression follows §2.7.7; every device write is
  * reported through vq_mem.wrote().
  */
 #include <stdlib.h>
