@@ -283,7 +283,10 @@ static int map_mem(struct manage_call *c, u64 ipa)
 }
 
 /* The mapping out of the caller first (the TLBI completes before the
- * unmap returns), then the slot: a view never outlives its slot. */
+ * unmap returns), then the slot: a view never outlives its slot. The
+ * unmaps here are of whole windows that were mapped exactly, so no
+ * block straddles their ends and no split (the one way they can fail)
+ * is needed. */
 static void unmap_mem(struct vm *me, const struct vm *t, u64 ipa)
 {
 	u32 id = ATTACH_SLOT_ID(t);
