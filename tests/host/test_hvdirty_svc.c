@@ -5,267 +5,16 @@
  * passes down and answers, the service's counters, and what malformed,
  * partial and unframeable input costs the connection.
  */
-#include <stdarg.h>
-#include <stdio.h>
-
 #include "lib/errno.h"
 #include "tests/host/hvd_msg.h"
+#include "tests/host/hvdirty_fake.h"
 #include "tests/host/test.h"
 #include "virt/hvdirty_codec.h"
 #include "virt/hvdirty_svc.h"
-#include "virt/manage.h"
-#include "virt/vm.h"
-#include "virt/vsock.h"
 
 #define HDR ((u32)sizeof(struct hvd_hdr))
 
-/* VM 0 "mgr" manages VM 1 "work" (vsock CID 4, DBM) and VM 3 "idle";
- * VM 2 "other" manages VM 1 too; nobody manages "mgr". */
-enum { MGR, WORK, OTHER, IDLE, NR_VMS };
-static const struct vm_config cfg_mgr = { .vsock_cid = 3, .manages = 1u << WORK | 1u << IDLE };
-static const struct vm_config cfg_work = { .vsock_cid = 4 };
-static const struct vm_config cfg_other = { .vsock_cid = 5, .manages = 1u << WORK };
-static const struct vm_config cfg_idle = { .vsock_cid = 0 };
-static struct vm vms[NR_VMS] = {
-	{ .cfg = &cfg_mgr, .name = "mgr", .id = MGR, .nr_vcpus = 1, .ram_size = 0x1000000 },
-	{ .cfg = &cfg_work, .name = "work", .id = WORK, .nr_vcpus = 2, .ram_size = 0x4000000,
-	  .dirty = { .cpu_has_dbm = true, .mode = DIRTY_MODE_DBM } },
-	{ .cfg = &cfg_other, .name = "other", .id = OTHER, .nr_vcpus = 1, .ram_size = 0x1000000 },
-	{ .cfg = &cfg_idle, .name = "idle-vm-15chars", .id = IDLE, .nr_vcpus = 1,
-	  .ram_size = 0x200000 },
-};
-
-/* ------------------------------------------------------ fake vsock */
-
-struct vsock_conn {
-	struct vm *peer;
-	u8 in[4096];
-	u32 in_len, in_pos;      /* received, and consumed */
-	u8 *out;                 /* output buffer */
-	u32 out_len, out_cap;    /* committed, and the buffer's size */
-	bool closed;
-};
-
 static u8 out_mem[VSOCK_SVC_OUT_BUF + 8] __attribute__((aligned(16)));
-static const struct vsock_service *svc;
-
-int vsock_register_service(const struct vsock_service *s)
-{
-	svc = s;
-	return 0;
-}
-
-u32 vsock_conn_readable(struct vsock_conn *c)
-{
-	return c->in_len - c->in_pos;
-}
-
-u32 vsock_conn_peek(struct vsock_conn *c, void *dst, u32 len)
-{
-	u32 n = len < vsock_conn_readable(c) ? len : vsock_conn_readable(c);
-
-	memcpy(dst, c->in + c->in_pos, n);
-	return n;
-}
-
-static int consume_overrun;
-
-void vsock_conn_consume(struct vsock_conn *c, u32 len)
-{
-	if (len > vsock_conn_readable(c))
-		consume_overrun++;
-	else
-		c->in_pos += len;
-}
-
-void *vsock_conn_reserve(struct vsock_conn *c, u32 *room)
-{
-	*room = c->out_cap - c->out_len;
-	return c->out + c->out_len;
-}
-
-static int commit_overrun;
-
-void vsock_conn_commit(struct vsock_conn *c, u32 len)
-{
-	if (len > c->out_cap - c->out_len)
-		commit_overrun++;
-	else
-		c->out_len += len;
-}
-
-void vsock_conn_close(struct vsock_conn *c)
-{
-	c->closed = true;
-}
-
-struct vm *vsock_conn_peer(struct vsock_conn *c)
-{
-	return c->peer;
-}
-
-/* ----------------------------------------------------- fake manage.h */
-
-/* What the fakes were asked and will answer. */
-static struct {
-	int ret;                 /* the next op's result (0 or -errno) */
-	u32 op_calls;            /* calls of the op fakes (not the checks) */
-	struct manage_call last; /* the last op's call */
-	enum dirty_mode mode;
-	u64 mem_ipa, ipa, len;
-	u32 attach_flags, holds;
-	bool mapped;
-	u32 harvest_left;        /* entries the harvest fake has */
-	u32 harvest_chunk;       /* at most per call */
-	int harvest_err_at;      /* fails its Nth call (from 1) with ret; 0 never */
-	u32 harvest_calls;
-	bool target_stopped;
-	u32 refuse_calls;
-	char refused[256];       /* the last manage_refuse() line */
-} fake;
-
-int manage_refuse(const struct manage_call *c, int err, const char *fmt, ...)
-{
-	char why[160];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
-	snprintf(fake.refused, sizeof(fake.refused), "%s: VM '%s' %s: %s", c->via,
-		 c->caller->name, c->op, why);
-	fake.refuse_calls++;
-	return err;
-}
-
-struct vm *vm_by_id(unsigned int id)
-{
-	return id < NR_VMS ? &vms[id] : NULL;
-}
-
-bool manage_may(const struct vm *caller, const struct vm *t)
-{
-	return caller->cfg->manages & (1u << t->id);
-}
-
-int manage_target(struct manage_call *c, u64 id, bool self_ok)
-{
-	struct vm *t = id < NR_VMS ? &vms[id] : NULL;
-
-	if (!t)
-		return -ESRCH;
-	if (!(t == c->caller && self_ok) && !manage_may(c->caller, t))
-		return -EPERM;
-	c->target = t;
-	return 0;
-}
-
-u32 manage_holds(const struct vm *caller, const struct vm *t)
-{
-	return t->id == WORK ? fake.holds : 0;
-}
-
-bool manage_target_stopped(struct vm *t)
-{
-	return t->id == WORK && fake.target_stopped;
-}
-
-static int op_called(const struct manage_call *c)
-{
-	fake.op_calls++;
-	fake.last = *c;
-	return fake.ret;
-}
-
-int manage_log_start(struct manage_call *c, enum dirty_mode mode, enum dirty_mode *in_effect)
-{
-	fake.mode = mode;
-	*in_effect = mode == DIRTY_MODE_AUTO ? DIRTY_MODE_WP : mode;
-	return op_called(c);
-}
-
-int manage_log_stop(struct manage_call *c)
-{
-	return op_called(c);
-}
-
-int manage_pause(struct manage_call *c)
-{
-	return op_called(c);
-}
-
-int manage_resume(struct manage_call *c)
-{
-	return op_called(c);
-}
-
-int manage_attach(struct manage_call *c, u64 mem_ipa, u32 flags, struct manage_attach *out)
-{
-	fake.mem_ipa = mem_ipa;
-	fake.attach_flags = flags;
-	memset(out, 0, sizeof(*out));
-	out->mem_ipa = 0x100000000ull;
-	out->mem_size = c->target->ram_size;
-	if (flags & MANAGE_ATTACH_RINGS) {
-		out->rings_ipa = 0x140000000ull;
-		out->nr_rings = c->target->nr_vcpus + 1;
-		out->ring_entries = DIRTY_RING_ENTRIES;
-		out->ring_stride = DIRTY_RING_ENTRIES * sizeof(struct dirty_gfn);
-		for (u32 i = 0; i < out->nr_rings; i++)
-			out->start_index[i] = 100 + i;
-	}
-	return op_called(c);
-}
-
-int manage_detach(struct manage_call *c)
-{
-	return op_called(c);
-}
-
-/* Hands over fake.harvest_left entries {DIRTY, slot 0, page n} in
- * chunks of at most fake.harvest_chunk. */
-int manage_harvest(struct manage_call *c, bool mapped, struct dirty_gfn *out, u32 max,
-		   bool *more)
-{
-	static u64 next_page;
-	u32 n = max;
-	int r = op_called(c);
-
-	fake.mapped = mapped;
-	if (++fake.harvest_calls == (u32)fake.harvest_err_at || (r && !fake.harvest_err_at))
-		return r;
-	if (n > fake.harvest_chunk)
-		n = fake.harvest_chunk;
-	if (n > fake.harvest_left)
-		n = fake.harvest_left;
-	for (u32 i = 0; i < n; i++)
-		out[i] = (struct dirty_gfn){ DIRTY_GFN_F_DIRTY, 0, next_page++ };
-	fake.harvest_left -= n;
-	*more = fake.harvest_left > 0;
-	return (int)n;
-}
-
-u32 manage_reset(struct manage_call *c)
-{
-	op_called(c);
-	return 77;
-}
-
-int manage_digest(struct manage_call *c, u64 ipa, u64 len, u64 *digest)
-{
-	fake.ipa = ipa;
-	fake.len = len;
-	*digest = 0x0123456789abcdefull;
-	return op_called(c);
-}
-
-void dirty_log_get_stats(struct dirty_log *log, struct dirty_stats *out)
-{
-	u64 *w = (u64 *)out;
-
-	for (size_t i = 0; i < sizeof(*out) / sizeof(u64); i++)
-		w[i] = 1000 + i;
-}
 
 /* ------------------------------------------------------------ helpers */
 
@@ -276,18 +25,17 @@ static void *state;
  * with fresh fakes; the previous one is closed. */
 static bool connect_cap(unsigned int peer, u32 cap)
 {
-	memset(&fake, 0, sizeof(fake));
-	fake.harvest_chunk = HVD_HARVEST_MAX;
+	fake_reset();
 	if (state)
-		svc->closed(state);
+		fake.svc->closed(state);
 	state = NULL;
 	memset(&conn, 0, sizeof(conn));
-	conn.peer = &vms[peer];
+	conn.peer = &fake_vms[peer];
 	conn.out = out_mem;
 	conn.out_cap = cap;
-	if (!svc && hvdirty_svc_init())
+	if (!fake.svc && hvdirty_svc_init())
 		return false;
-	state = svc->accept(&vms[peer], &conn);
+	state = fake.svc->accept(&fake_vms[peer], &conn);
 	return state != NULL;
 }
 
@@ -309,7 +57,7 @@ static void send_req(u16 type, u32 target, const void *body, u32 body_len)
 	u32 len = hvd_msg(buf, type, 100u + type, target, body, body_len);
 
 	receive(buf, len);
-	svc->process(state, &conn);
+	fake.svc->process(state, &conn);
 }
 
 /* The client reads everything sent so far. */
@@ -318,22 +66,9 @@ static void drain(void)
 	conn.out_len = 0;
 }
 
-/* The @nth reply in the output (from 0): its header in *@h, and its
- * body; NULL if there is none. */
 static const u8 *reply(u32 nth, struct hvd_hdr *h)
 {
-	u32 off = 0;
-
-	for (;;) {
-		if (off + HDR > conn.out_len)
-			return NULL;
-		memcpy(h, conn.out + off, sizeof(*h));
-		if (h->len < HDR || off + h->len > conn.out_len)
-			return NULL;
-		if (!nth--)
-			return conn.out + off + HDR;
-		off += h->len;
-	}
+	return fake_reply(&conn, nth, h);
 }
 
 /* The status of the only reply in the output if it answers @type with
@@ -400,8 +135,8 @@ static struct hvd_stats stats(unsigned int about)
 TEST(the_service_is_offered_on_its_port)
 {
 	CHECK(connect_from(MGR));
-	CHECK_EQ(svc->port, HVD_PORT);
-	CHECK_STREQ(svc->name, "hvdirty");
+	CHECK_EQ(fake.svc->port, HVD_PORT);
+	CHECK_STREQ(fake.svc->name, "hvdirty");
 }
 
 TEST(list_names_only_the_vms_the_caller_manages)
@@ -527,11 +262,12 @@ TEST(requests_about_a_managed_vm_reach_manage_as_hvdirty_calls)
 		if (targeted[i].type == HVD_STATS)
 			continue;   /* reads the engine's counters, no manage call */
 		CHECK(fake.op_calls > before);
-		CHECK(fake.last.caller == &vms[MGR]);
-		CHECK(fake.last.target == &vms[WORK]);
+		CHECK(fake.last.caller == &fake_vms[MGR]);
+		CHECK(fake.last.target == &fake_vms[WORK]);
 		CHECK_STREQ(fake.last.via, "hvdirty");
 		CHECK_STREQ(fake.last.op, hvd_type_name(targeted[i].type));
 	}
+	CHECK_EQ(fake.unauthorised, 0);
 }
 
 /* ------------------------------------------------------ error mapping */
@@ -773,7 +509,7 @@ TEST(another_version_is_answered_in_the_services)
 
 	CHECK(connect_from(MGR));
 	receive(buf, len);
-	svc->process(state, &conn);
+	fake.svc->process(state, &conn);
 	CHECK(reply(0, &h));
 	CHECK_EQ(h.arg, HVD_E_VERSION);
 	CHECK_EQ(h.version, HVD_VERSION);
@@ -790,7 +526,7 @@ TEST(malformed_requests_are_logged_first_few_then_every_thousandth)
 	CHECK(connect_from(MGR));
 	for (u32 i = 0; i < 2 * HVD_LOG_EVERY; i++) {
 		receive(buf, len);
-		svc->process(state, &conn);
+		fake.svc->process(state, &conn);
 		conn.in_len = conn.in_pos = 0;
 		drain();
 	}
@@ -806,7 +542,7 @@ TEST(an_unframeable_request_is_answered_then_the_connection_closed)
 	CHECK(connect_from(MGR));
 	hvd_msg_hdr(buf, HVD_REQ_MAX + 1, HVD_VERSION, HVD_LIST, 5, 0);
 	receive(buf, sizeof(buf));
-	svc->process(state, &conn);
+	fake.svc->process(state, &conn);
 	why = reply(0, &h);
 	CHECK(why);
 	CHECK(!reply(1, &h));
@@ -832,12 +568,12 @@ TEST(a_partial_request_waits_for_its_last_byte)
 	CHECK(connect_from(MGR));
 	for (u32 i = 0; i < len - 1; i++) {
 		receive(buf + i, 1);
-		svc->process(state, &conn);
+		fake.svc->process(state, &conn);
 		CHECK_EQ(conn.in_pos, 0);
 		CHECK_EQ(conn.out_len, 0);
 	}
 	receive(buf + len - 1, 1);
-	svc->process(state, &conn);
+	fake.svc->process(state, &conn);
 	CHECK_EQ(conn.in_pos, len);
 	CHECK_EQ(status_of(HVD_DIGEST), HVD_OK);
 }
@@ -854,7 +590,7 @@ TEST(back_to_back_requests_are_answered_in_order_in_one_process)
 
 		receive(buf, len);
 	}
-	svc->process(state, &conn);
+	fake.svc->process(state, &conn);
 	CHECK_EQ(conn.in_pos, conn.in_len);
 	for (unsigned int t = HVD_LOG_STOP; t <= HVD_STATS; t++) {
 		CHECK(reply(t - HVD_LOG_STOP, &h));
@@ -872,15 +608,15 @@ TEST(a_request_waits_until_the_largest_reply_fits)
 	CHECK(connect_cap(MGR, HVD_REPLY_MAX + 8));
 	conn.out_len = 16;   /* a reply not yet sent: the room is 8 short */
 	receive(buf, len);
-	svc->process(state, &conn);
+	fake.svc->process(state, &conn);
 	CHECK_EQ(conn.in_pos, 0);
 	CHECK_EQ(conn.out_len, 16);
 	conn.out_len = 8;    /* 8 bytes went out: now it fits */
-	svc->process(state, &conn);
+	fake.svc->process(state, &conn);
 	CHECK_EQ(conn.in_pos, len);
 	CHECK_EQ(conn.out_len, 8 + HDR + sizeof(struct hvd_stats));
-	CHECK_EQ(commit_overrun, 0);
-	CHECK_EQ(consume_overrun, 0);
+	CHECK_EQ(fake.commit_overrun, 0);
+	CHECK_EQ(fake.consume_overrun, 0);
 }
 
 TEST(a_misaligned_output_buffer_closes_the_connection_unread)
@@ -901,13 +637,14 @@ TEST(connections_are_refused_when_every_slot_is_taken_and_freed_on_close)
 	u32 n = 0;
 
 	CHECK(connect_from(MGR));   /* holds one slot */
-	while (n < sizeof(st) / sizeof(st[0]) && (st[n] = svc->accept(&vms[OTHER], &extra[n])))
+	while (n < sizeof(st) / sizeof(st[0]) &&
+	       (st[n] = fake.svc->accept(&fake_vms[OTHER], &extra[n])))
 		n++;
 	CHECK_EQ(n, sizeof(st) / sizeof(st[0]) - 1);
-	CHECK(svc->accept(&vms[OTHER], &extra[n]) == NULL);
-	svc->closed(st[0]);
-	st[0] = svc->accept(&vms[OTHER], &extra[0]);
+	CHECK(fake.svc->accept(&fake_vms[OTHER], &extra[n]) == NULL);
+	fake.svc->closed(st[0]);
+	st[0] = fake.svc->accept(&fake_vms[OTHER], &extra[0]);
 	CHECK(st[0] != NULL);
 	for (u32 i = 0; i < n; i++)
-		svc->closed(st[i]);
+		fake.svc->closed(st[i]);
 }
