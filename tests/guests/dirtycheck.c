@@ -14,8 +14,8 @@
  *           FEAT_HAFDBS: "dbm unavailable, using wp", and wp it is);
  *   rounds  HARVEST until nothing is left (the set D of pages logged),
  *           RESET until it returns 0, then read the first u64 of every
- *           page of the target through the view (cur[]) and compare it
- *           with the previous round's (prev[]): see check_round();
+ *           page of the target through the view and compare it with
+ *           the previous round's: the check of dirtyround.h;
  *   PAUSE   round rounds/2 (or every `pause_every=` rounds) is made
  *           with the target paused, and once the target has stopped a
  *           final round is made on it: both are exact (no write can be
@@ -38,15 +38,14 @@
  */
 #include <stdarg.h>
 
-#include "arch/arm64/irq.h"
 #include "lib/compiler.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "tests/guests/dirtyctl_guest.h"
-#include "tests/guests/rt/gic.h"
+#include "tests/guests/dirtyround.h"
+#include "tests/guests/gutil.h"
 #include "tests/guests/rt/rt.h"
-#include "tests/guests/rt/timer.h"
 #include "virt/guest_map.h"
 #include "virt/scenario.h"
 
@@ -62,7 +61,6 @@
 /* Rounds without a single dirty page after which the target is taken
  * for one that never writes (rather than going on to rounds=). */
 #define IDLE_ROUNDS_MAX 100
-#define LOST_REPORTS 10               /* LOST lines printed at most */
 #define REASON_MAX 256
 /* A HARVEST loop takes at most every page once plus what the rings and
  * overflow bitmap held before (the engine keeps a page out of the log
@@ -82,16 +80,9 @@ static struct {
 	u64 crash_at;        /* 0, or the first paused round to stop in */
 } cfg;
 
-/* The target as INFO and ATTACH describe it. */
-static const volatile u8 *view;
+/* The target's pages and the round check over them (dirtyround.h). */
 static u64 npages;
-
-/* Per target page: first word in the previous and this round; bitmaps
- * of pages in this round's harvest (D), pending from the previous round
- * and pending for the next. Carved from RAM above the image. */
-static u64 *prev, *cur;
-static u64 *dirty_map, *pending, *pending_next;
-static u64 map_words;
+static struct dround chk;
 
 static struct dirtyctl_entry harvest_buf[HARVEST_ENTRIES];
 
@@ -100,10 +91,9 @@ static struct dirtyctl_entry harvest_buf[HARVEST_ENTRIES];
  * reset that no one makes). */
 static bool logging_on, paused;
 
-/* Totals over the run. */
+/* Totals over the run beyond the round check's. */
 static struct {
-	u64 rounds, exact_rounds, dirty_seen, pending_carried, lost,
-	    logged_unchanged, harvested, reset;
+	u64 harvested, reset;
 	u64 paused_rounds;
 	bool final_on_stopped;
 } total;
@@ -261,29 +251,12 @@ static void parse_args(void)
 		rt_fail("bootargs: pause_every= must be positive");
 }
 
-/* Bump allocation from the RAM between our image and the DTB (which the
- * hypervisor puts in the last 2 MiB). */
-static void *carve(u64 size)
-{
-	static paddr_t next;
-	paddr_t end = (paddr_t)rt_dtb, p;
-
-	if (!next)
-		next = ALIGN_UP(rt_image_end(), (paddr_t)PAGE_SIZE);
-	p = next;
-	if (end < p || size > end - p)
-		rt_fail("no room for %llu KiB of tables below the DTB: raise this "
-			"VM's memory", (unsigned long long)(size >> 10));
-	next = ALIGN_UP(p + size, (paddr_t)PAGE_SIZE);
-	memset((void *)p, 0, size);
-	return (void *)p;
-}
-
 static void attach(void)
 {
 	struct dctl_ret info = must(DIRTYCTL_INFO, "INFO", 0, 0);
 	struct dctl_ret a;
 	u64 ram_size = info.x2;
+	const volatile u8 *view;
 	u32 magic;
 
 	if (info.x1 != GUEST_RAM_BASE || !ram_size || ram_size % DTB_SPAN)
@@ -311,12 +284,7 @@ static void attach(void)
 	       (unsigned long long)(ram_size >> 20), (unsigned long long)info.x3,
 	       (info.x4 & DIRTYCTL_CAP_DBM) ? "available" : "unavailable",
 	       (unsigned long long)cfg.attach);
-	map_words = (npages + 63) / 64;
-	prev = carve(npages * sizeof(u64));
-	cur = carve(npages * sizeof(u64));
-	dirty_map = carve(map_words * sizeof(u64));
-	pending = carve(map_words * sizeof(u64));
-	pending_next = carve(map_words * sizeof(u64));
+	dround_init(&chk, view, npages, cfg.verbose);
 }
 
 static const char *mode_name(u64 m)
@@ -353,23 +321,13 @@ static void enable(void)
 
 /* ---------------------------------------------------------------- rounds */
 
-static bool test_bit(const u64 *map, u64 i)
-{
-	return map[i / 64] & (1ULL << (i % 64));
-}
-
-static void set_bit(u64 *map, u64 i)
-{
-	map[i / 64] |= 1ULL << (i % 64);
-}
-
 /* HARVEST until none are left: D = the pages logged since the last round. */
 static void harvest(void)
 {
 	u64 calls = 0;
 	struct dctl_ret r;
 
-	memset(dirty_map, 0, map_words * sizeof(u64));
+	dround_harvest_begin(&chk);
 	do {
 		if (++calls > HARVEST_CALLS_MAX(npages))
 			check_fail("HARVEST still had entries after %llu calls",
@@ -381,11 +339,10 @@ static void harvest(void)
 		for (s64 i = 0; i < r.x0; i++) {
 			const struct dirtyctl_entry *e = &harvest_buf[i];
 
-			if (e->slot != 0 || e->offset >= npages)
+			if (!dround_mark(&chk, e->slot, e->offset))
 				check_fail("HARVEST entry %lld: slot %u page %llu is not in "
 					   "the target's RAM (slot 0, %llu pages)", (long long)i,
 					   e->slot, e->offset, (unsigned long long)npages);
-			set_bit(dirty_map, e->offset);
 		}
 		total.harvested += (u64)r.x0;
 	} while (r.x1);
@@ -408,112 +365,12 @@ static void reset(void)
 	}
 }
 
-static void read_view(u64 *out)
-{
-	for (u64 p = 0; p < npages; p++)
-		out[p] = *(const volatile u64 *)(view + (p << PAGE_SHIFT));
-}
-
-/* @p changed to @to (from *@from, if known) in round @written, and the
- * harvest of round @round, which had to have it, did not. */
-static void report_lost(u64 p, u64 round, u64 written, const u64 *from, u64 to)
-{
-	char was[24] = "";
-
-	if (++total.lost > LOST_REPORTS)
-		return;
-	if (from)
-		snprintf(was, sizeof(was), "0x%llx -> ", (unsigned long long)*from);
-	printf("dirtycheck: LOST page %llu (target IPA 0x%llx): written in round "
-	       "%llu (%s0x%llx), not in the harvest of round %llu\n",
-	       (unsigned long long)p,
-	       (unsigned long long)(GUEST_RAM_BASE + (p << PAGE_SHIFT)),
-	       (unsigned long long)written, was, (unsigned long long)to,
-	       (unsigned long long)round);
-}
-
-/*
- * One round: D = harvest, reset, cur = the pages now. The order matters:
- * a page is read only after it is protected again, so a write after our
- * read must fault (or, with DBM, mark the descriptor) and be logged; a
- * write that landed before the reset is in what we read. For each page:
- *
- *   changed (cur != prev), not in D: its write may have come after the
- *     harvest looked, so its entry may come in the next round: it is
- *     pending. In an exact round (target paused or stopped: no write is
- *     in flight) there is no such write: the page is LOST.
- *   pending from the previous round, not in D now: the write happened
- *     after our previous read, so the page was protected and the write
- *     logged; the entry was not in the last harvest, so it must be in
- *     this one. Missing: LOST.
- *   in D, unchanged, not pending: logged but not (visibly) written, e.g.
- *     written between the previous harvest and our previous read, or
- *     with the same value: counted, not an error.
- */
+/* One round (dirtyround.h): D = harvest, reset, then the check. */
 static void check_round(u64 round, bool exact)
 {
-	u64 dirty = 0, carried = 0, unchanged = 0, lost_before = total.lost;
-	u64 *swap;
-
 	harvest();
 	reset();
-	read_view(cur);
-	memset(pending_next, 0, map_words * sizeof(u64));
-	for (u64 p = 0; p < npages; p++) {
-		bool in_d = test_bit(dirty_map, p), was_pending = test_bit(pending, p);
-		bool changed = cur[p] != prev[p];
-
-		dirty += in_d;
-		if (was_pending && !in_d) {
-			report_lost(p, round, round - 1, NULL, prev[p]);
-		} else if (changed && !in_d && exact) {
-			report_lost(p, round, round, &prev[p], cur[p]);
-		} else if (changed && !in_d) {
-			set_bit(pending_next, p);
-			carried++;
-		} else if (in_d && !changed && !was_pending) {
-			unchanged++;
-		}
-		prev[p] = cur[p];
-	}
-	swap = pending;          /* the next round's pending is this one's */
-	pending = pending_next;
-	pending_next = swap;
-	total.rounds++;
-	total.exact_rounds += exact;
-	total.dirty_seen += dirty;
-	total.pending_carried += carried;
-	total.logged_unchanged += unchanged;
-	if (!cfg.verbose && !exact && total.lost == lost_before)
-		return;
-	printf("dirtycheck: round %llu%s: %llu dirty, %llu pending, %llu logged but "
-	       "unchanged, %llu lost\n", (unsigned long long)round,
-	       exact ? " (exact)" : "", (unsigned long long)dirty,
-	       (unsigned long long)carried, (unsigned long long)unchanged,
-	       (unsigned long long)(total.lost - lost_before));
-}
-
-/* Set by the CNTV handler, read by wait_interval(): same vCPU. */
-static bool tick;
-
-static void timer_irq(u32 intid, int source)
-{
-	rt_timer_stop(RT_TIMER_VIRT);
-	WRITE_ONCE(tick, true);
-}
-
-/* @us in WFI (interrupts masked but for the moment each is taken), so
- * that under emulation the host CPU goes to the workload meanwhile. */
-static void wait_interval(u64 us)
-{
-	WRITE_ONCE(tick, false);
-	rt_timer_arm(RT_TIMER_VIRT, rt_timer_count(RT_TIMER_VIRT) +
-				    us * rt_counter_freq() / 1000000);
-	while (!READ_ONCE(tick)) {
-		wfi();          /* wakes for a pending interrupt even masked */
-		irq_enable();   /* ... which is taken here */
-		irq_disable();
-	}
+	dround_check(&chk, round, exact, 0);
 }
 
 /*
@@ -537,13 +394,13 @@ static void crash_holding_pause(void)
 static void run_rounds(void)
 {
 	for (u64 round = 1; round <= cfg.rounds; round++) {
-		wait_interval(cfg.interval_us);
+		gu_sleep_us(cfg.interval_us);
 		if (target_stopped()) {
 			check_round(round, true);
 			total.final_on_stopped = true;
 			break;
 		}
-		if (round > IDLE_ROUNDS_MAX && !total.dirty_seen)
+		if (round > IDLE_ROUNDS_MAX && !chk.total.dirty_seen)
 			check_fail("no page was logged dirty in %u rounds: the target "
 				   "does not write", IDLE_ROUNDS_MAX);
 		if (round % cfg.pause_every) {
@@ -588,13 +445,11 @@ static void print_stats(void)
 static void print_totals(void)
 {
 	printf("dirtycheck: %llu rounds, %llu exact (%llu paused%s)\n",
-	       (unsigned long long)total.rounds, (unsigned long long)total.exact_rounds,
+	       (unsigned long long)chk.total.rounds,
+	       (unsigned long long)chk.total.exact_rounds,
 	       (unsigned long long)total.paused_rounds,
 	       total.final_on_stopped ? ", 1 final on the stopped target" : "");
-	printf("dirtycheck: %llu pages seen dirty, %llu pending carried, %llu lost, "
-	       "%llu logged but unchanged\n", (unsigned long long)total.dirty_seen,
-	       (unsigned long long)total.pending_carried, (unsigned long long)total.lost,
-	       (unsigned long long)total.logged_unchanged);
+	dround_print_totals(&chk);
 	printf("dirtycheck: %llu entries harvested, %llu reset\n",
 	       (unsigned long long)total.harvested, (unsigned long long)total.reset);
 }
@@ -602,8 +457,6 @@ static void print_totals(void)
 void guest_main(void)
 {
 	parse_args();
-	rt_irq_set_handler(GUEST_VTIMER_INTID, timer_irq);
-	gic_enable_private(GUEST_VTIMER_INTID, GIC_PRIO_DEFAULT);
 	if (dctl(DIRTYCTL_INFO, 0, 0).x0 == DIRTYCTL_ENOSYS)
 		rt_fail("no dirty-log control channel here (a hypervisor built with "
 			"CONFIG_DIRTY_TEST_CHANNEL has one)");
@@ -614,7 +467,7 @@ void guest_main(void)
 	check_refusals();
 	attach();
 	enable();
-	read_view(prev);   /* logging is on: every later write is logged */
+	dround_start(&chk, chk.view);   /* logging is on: every later write is logged */
 	must(DIRTYCTL_RESUME, "RESUME", 0, 0);
 	paused = false;
 	expect_refusal("RESUME without PAUSE", DIRTYCTL_EBUSY, cfg.target,
@@ -624,9 +477,9 @@ void guest_main(void)
 	must(DIRTYCTL_DISABLE, "DISABLE", 0, 0);
 	logging_on = false;
 	print_totals();
-	if (total.lost)
-		rt_fail("%llu page(s) lost", (unsigned long long)total.lost);
-	if (!total.dirty_seen)
+	if (chk.total.lost)
+		rt_fail("%llu page(s) lost", (unsigned long long)chk.total.lost);
+	if (!chk.total.dirty_seen)
 		rt_fail("no page was logged dirty in %llu rounds: the target never "
-			"wrote", (unsigned long long)total.rounds);
+			"wrote", (unsigned long long)chk.total.rounds);
 }

@@ -3,11 +3,15 @@
 # hypervisor but none of its objects or configuration.
 #   make O=dir guests     every $(O)/guests/<name>.bin (and .elf)
 
-guest_names := hello smp timer attacker mempattern trapbench reset dirtywork dirtycheck dirtybench
+guest_names := hello smp timer attacker mempattern trapbench reset dirtywork dirtycheck dirtybench \
+	hvdmgr
 
 guest_out := $(obj)/guests
 # Sources of one guest beyond tests/guests/<name>.c.
 guest_hello_srcs := tests/guests/hello_fpsimd.S
+guest_dirtycheck_srcs := tests/guests/dirtyround.c tests/guests/gutil.c
+guest_hvdmgr_srcs := tests/guests/hvd_client.c \
+	tests/guests/vsock_drv.c tests/guests/dirtyround.c tests/guests/gutil.c
 
 # The runtime and the lib/ pieces it reuses, compiled again for EL1.
 guest_rt_srcs := tests/guests/rt/start.S tests/guests/rt/vectors.S \

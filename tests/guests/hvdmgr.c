@@ -1,0 +1,1204 @@
+/*
+ * hvdmgr: the bare-metal management guest. It drives the dirty log of
+ * a VM it manages through the hypervisor's dirty-log service, over its
+ * own virtio-vsock device (vsock_drv.h) to CID 2 port HVD_PORT
+ * (hvd_client.h), and checks what it gets in the manner of KVM's
+ * dirty_log_test (dirtyround.h). In role=manager (the default):
+ *
+ *   LIST      its target is listed, and no VM it does not manage;
+ *   echo      with peer=<id> (a VM it manages running role=echo): bytes
+ *             through the hypervisor to that VM and back, more than
+ *             either side's buffer, so credit flows both ways;
+ *   refusals  the target held paused meanwhile: requests about VMs it
+ *             does not manage (E_PERM) or that do not exist (E_NOVM),
+ *             malformed ones (E_MALFORMED, E_TYPE, E_VERSION; the
+ *             connection goes on), out of order ones (E_BUSY, E_STATE),
+ *             a request the service cannot frame on a second connection
+ *             (E_MALFORMED, then the service closes it);
+ *   phases    for each of `harvest=` socket and rings: ATTACH (memory
+ *             read-only; with rings the dirty rings too), LOG_START in
+ *             `mode=`, then `rounds=` rounds of harvest, reset and the
+ *             check of every page, every `pause_every=`-th with the
+ *             target paused (exact); socket harvests with HVD_HARVEST,
+ *             rings consumes the mapped rings as KVM's are (load-acquire
+ *             flags == DIRTY, copy, store-release RESET) plus
+ *             HVD_HARVEST_MAPPED for the overflow; then HVD_RESET until 0;
+ *   checkpoint  with checkpoint=1: its own copy of the target's RAM,
+ *             pre-copy rounds (harvest, reset, copy D) until the dirty
+ *             set stops shrinking, PAUSE, a final round, then DIGEST of
+ *             the target's RAM (2 MiB pieces and whole) against
+ *             hvd_digest_update() over the copy: all equal; a copy with
+ *             one bit flipped must give another digest; RESUME;
+ *   tail      with until_stopped=1, rounds until the target has stopped,
+ *             then one exact round on it;
+ *   end       STATS, LOG_STOP, DETACH, the connection closed.
+ *
+ * role=intruder: a VM with vsock that manages nothing: LIST is empty,
+ * every request about `target=` is refused with E_PERM and carries no
+ * data, connections to the manager (`probe_cid=`), to a CID 2 port
+ * nobody serves and to a CID nobody has are refused (RST).
+ * role=echo: accepts one connection on HVDMGR_ECHO_PORT and sends every
+ * byte back until the peer shuts down.
+ *
+ * demo=1 prints every round with its dirty pages per second (guest
+ * time). Verdict: "hvdmgr: PASS <summary>", or FAIL for a lost page, a
+ * digest that differs, a refusal that did not come, any error.
+ */
+#include <stdarg.h>
+
+#include "lib/compiler.h"
+#include "lib/printf.h"
+#include "lib/string.h"
+#include "tests/guests/dirtyround.h"
+#include "tests/guests/gutil.h"
+#include "tests/guests/hvd_client.h"
+#include "tests/guests/rt/rt.h"
+#include "tests/guests/rt/timer.h"
+#include "tests/guests/vsock_drv.h"
+#include "virt/guest_map.h"
+#include "virt/scenario.h"
+
+const char guest_name[] = "hvdmgr";
+
+#define HVDMGR_ECHO_PORT 5000u
+#define DEFAULT_ROUNDS 20
+#define DEFAULT_PAUSE_EVERY 4
+#define DEFAULT_INTERVAL_US 20000
+#define DEFAULT_CKPT_ROUNDS 20
+#define DEFAULT_TIMEOUT_MS 10000
+#define DEFAULT_WAIT_S 60
+#define DEFAULT_ECHO_BYTES (256u * 1024)
+#define ECHO_CHUNK (16u * 1024)       /* below both sides' buffers */
+#define ECHO_ACCEPT_MS 60000          /* the echo VM waits this long */
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ULL << PAGE_SHIFT)
+#define GIB (1ULL << 30)
+#define DTB_SPAN 0x200000ULL          /* the target's DTB: its last 2 MiB */
+#define FDT_MAGIC 0xd00dfeedu
+#define DIGEST_PIECE 0x200000ULL      /* DIGEST requests of 2 MiB */
+#define REASON_MAX 256
+#define UNUSED_PORT 1u                /* a CID 2 port no service has */
+#define UNUSED_CID 77u                /* a CID no VM has in our scenarios */
+/* A harvest pass takes at most every page once plus what the rings and
+ * the overflow bitmap held before: this many requests mean it never ends. */
+#define HARVEST_CALLS_MAX(pages, max) (4 * ((pages) / (max)) + 256)
+
+enum role { ROLE_MANAGER, ROLE_INTRUDER, ROLE_ECHO };
+enum via { VIA_SOCKET, VIA_RINGS };
+static const char *const via_name[] = { "socket", "rings" };
+
+static struct {
+	enum role role;
+	u32 target;
+	bool has_peer;
+	u32 peer;
+	u32 probe_cid;               /* intruder: the manager's CID, 0 if none */
+	u32 mode;                    /* HVD_MODE_* asked for */
+	enum via via[2];
+	unsigned int nr_via;
+	u64 rounds, pause_every, interval_us, ckpt_rounds, harvest_max;
+	u64 timeout_ms, wait_s, echo_bytes;
+	bool checkpoint, demo, until_stopped, event_idx;
+} cfg;
+
+static struct vsock_dev dev;
+static struct hvd_client cl;
+
+/* The target as LIST and ATTACH describe it, and what we hold of it. */
+static struct {
+	struct hvd_vm vm;
+	struct hvd_attach_reply at;
+	const volatile u8 *view;
+	u64 npages;
+	u32 ring_idx[HVD_MAX_RINGS];     /* our consumer index per mapped ring */
+	u32 mode;                        /* in effect */
+	bool attached, logging, paused, stopped;
+} tgt;
+
+static struct dround chk;
+
+/* GiBs of our map made read-only (views of a target's RAM): a later
+ * window for rings must not fall there. */
+static u64 ro_gib_first = ~0ULL, ro_gib_last;
+
+/* Totals over the run. */
+static struct {
+	u64 refused, malformed, harvested, reset, requests_harvest, bad_entries;
+	u64 phase_rounds[2], phase_exact[2], phase_dirty[2];
+	u64 ckpt_precopy, ckpt_final_pages, ckpt_pieces;
+	bool final_on_stopped;
+} total;
+
+/* ------------------------------------------------------------ failing */
+
+/* Leaves the target running and unlogged (as far as the service still
+ * answers), then fails. */
+static __noreturn __printf(1, 2) void mgr_fail(const char *fmt, ...)
+{
+	char why[REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (cl.s && tgt.paused)
+		hvd_call(&cl, HVD_RESUME, cfg.target, NULL, 0, NULL, 0);
+	if (cl.s && tgt.logging)
+		hvd_call(&cl, HVD_LOG_STOP, cfg.target, NULL, 0, NULL, 0);
+	tgt.paused = tgt.logging = false;
+	rt_fail("%s", why);
+}
+
+/* A call that must be answered (any status); transport errors fail. */
+static int call(u16 type, u32 vm, const void *body, u32 len, void *reply, u32 rlen)
+{
+	int r = hvd_call(&cl, type, vm, body, len, reply, rlen);
+
+	if (r < 0)
+		mgr_fail("request %u about VM %u: %s", type, vm, hvd_why(&cl));
+	return r;
+}
+
+/* A call about the target that must succeed. */
+static void must(u16 type, const char *name, const void *body, u32 len, void *reply,
+		 u32 rlen)
+{
+	int r = call(type, cfg.target, body, len, reply, rlen);
+
+	if (r != HVD_OK)
+		mgr_fail("%s of VM %u: %s (%s)", name, cfg.target, hvd_status_name(r),
+			 cl.reason);
+}
+
+/* Statuses the service counts as malformed requests (STATS). */
+static bool is_malformed(int status)
+{
+	return status == HVD_E_MALFORMED || status == HVD_E_TYPE || status == HVD_E_VERSION;
+}
+
+static void count_refusal(int status)
+{
+	total.refused++;
+	total.malformed += is_malformed(status);
+}
+
+/* A request the service must refuse with @want. */
+static void expect(const char *what, int want, u16 type, u32 vm, const void *body,
+		   u32 len)
+{
+	int r = call(type, vm, body, len, NULL, 0);
+
+	if (r != want)
+		mgr_fail("%s: answered %s, expected %s", what, hvd_status_name(r),
+			 hvd_status_name(want));
+	count_refusal(want);
+}
+
+static void pause_target(void)
+{
+	must(HVD_PAUSE, "PAUSE", NULL, 0, NULL, 0);
+	tgt.paused = true;
+}
+
+static void resume_target(void)
+{
+	must(HVD_RESUME, "RESUME", NULL, 0, NULL, 0);
+	tgt.paused = false;
+}
+
+/* --------------------------------------------------------------- args */
+
+static bool arg_is(const char *v, size_t len, const char *word)
+{
+	return len == strlen(word) && !strncmp(v, word, len);
+}
+
+static void parse_mode(void)
+{
+	const char *v;
+	size_t len;
+
+	cfg.mode = HVD_MODE_AUTO;
+	if (rt_arg("mode", &v, &len))
+		return;
+	if (arg_is(v, len, "wp"))
+		cfg.mode = HVD_MODE_WP;
+	else if (arg_is(v, len, "dbm"))
+		cfg.mode = HVD_MODE_DBM;
+	else if (!arg_is(v, len, "auto"))
+		rt_fail("bootargs: mode= is wp, dbm or auto");
+}
+
+/* harvest=socket, rings or both (socket, then rings). */
+static void parse_harvest(void)
+{
+	const char *v;
+	size_t len;
+
+	cfg.nr_via = 2;
+	cfg.via[0] = VIA_SOCKET;
+	cfg.via[1] = VIA_RINGS;
+	if (rt_arg("harvest", &v, &len) || arg_is(v, len, "both"))
+		return;
+	cfg.nr_via = 1;
+	if (arg_is(v, len, "rings"))
+		cfg.via[0] = VIA_RINGS;
+	else if (!arg_is(v, len, "socket"))
+		rt_fail("bootargs: harvest= is socket, rings or both");
+}
+
+static void parse_role(void)
+{
+	const char *v;
+	size_t len;
+
+	cfg.role = ROLE_MANAGER;
+	if (rt_arg("role", &v, &len))
+		return;
+	if (arg_is(v, len, "intruder"))
+		cfg.role = ROLE_INTRUDER;
+	else if (arg_is(v, len, "echo"))
+		cfg.role = ROLE_ECHO;
+	else if (!arg_is(v, len, "manager"))
+		rt_fail("bootargs: role= is manager, intruder or echo");
+}
+
+static void parse_args(void)
+{
+	u64 v;
+
+	parse_role();
+	parse_mode();
+	parse_harvest();
+	if (cfg.role != ROLE_ECHO) {
+		if (rt_arg_u64("target", &v) || v >= SCENARIO_MAX_VMS)
+			rt_fail("bootargs: target=<VM id> is required (below %u)",
+				SCENARIO_MAX_VMS);
+		cfg.target = (u32)v;
+	}
+	cfg.has_peer = !rt_arg_u64("peer", &v);
+	cfg.peer = (u32)v;
+	cfg.probe_cid = (u32)rt_arg_u64_or("probe_cid", 0);
+	cfg.rounds = rt_arg_u64_or("rounds", DEFAULT_ROUNDS);
+	cfg.pause_every = rt_arg_u64_or("pause_every", DEFAULT_PAUSE_EVERY);
+	cfg.interval_us = rt_arg_u64_or("interval_us", DEFAULT_INTERVAL_US);
+	cfg.ckpt_rounds = rt_arg_u64_or("ckpt_rounds", DEFAULT_CKPT_ROUNDS);
+	cfg.harvest_max = rt_arg_u64_or("harvest_max", HVD_HARVEST_MAX);
+	cfg.timeout_ms = rt_arg_u64_or("timeout_ms", DEFAULT_TIMEOUT_MS);
+	cfg.wait_s = rt_arg_u64_or("wait_s", DEFAULT_WAIT_S);
+	cfg.echo_bytes = rt_arg_u64_or("echo_bytes", DEFAULT_ECHO_BYTES);
+	cfg.checkpoint = rt_arg_u64_or("checkpoint", 1);
+	cfg.demo = rt_arg_u64_or("demo", 0);
+	cfg.until_stopped = rt_arg_u64_or("until_stopped", 1);
+	cfg.event_idx = rt_arg_u64_or("event_idx", 1);
+	if (!cfg.rounds || !cfg.pause_every || !cfg.ckpt_rounds || !cfg.timeout_ms ||
+	    !cfg.harvest_max || cfg.harvest_max > HVD_HARVEST_MAX ||
+	    cfg.echo_bytes % ECHO_CHUNK || cfg.echo_bytes > (1ULL << 32))
+		rt_fail("bootargs: rounds=, pause_every=, ckpt_rounds=, timeout_ms= must be "
+			"positive, harvest_max= 1..%u, echo_bytes= a multiple of %u",
+			HVD_HARVEST_MAX, ECHO_CHUNK);
+}
+
+/* ------------------------------------------------------------- set-up */
+
+static void start_vsock(void)
+{
+	int r = vsock_init(&dev, GUEST_VIRTIO_BASE, cfg.event_idx);
+
+	if (r)
+		rt_fail("virtio-vsock: %s", vsock_why(&dev));
+	printf("hvdmgr: virtio-vsock up: CID %llu, EVENT_IDX %s\n",
+	       (unsigned long long)dev.guest_cid, dev.event_idx ? "on" : "off");
+	r = hvd_connect(&cl, &dev, cfg.timeout_ms);
+	if (r)
+		rt_fail("%s", hvd_why(&cl));
+}
+
+/* LIST: the VMs we manage; *@n of them into @vms. */
+static void list_vms(struct hvd_vm *vms, u32 *n)
+{
+	static struct {
+		struct hvd_list_reply head;
+		struct hvd_vm vm[SCENARIO_MAX_VMS];
+	} reply;
+	u32 got;
+	int r = hvd_call_var(&cl, HVD_LIST, 0, NULL, 0, &reply, sizeof(reply), &got);
+
+	if (r < 0)
+		mgr_fail("LIST: %s", hvd_why(&cl));
+	if (r != HVD_OK)
+		mgr_fail("LIST: %s (%s)", hvd_status_name(r), cl.reason);
+	if (got < sizeof(reply.head) || reply.head.count > SCENARIO_MAX_VMS ||
+	    got != sizeof(reply.head) + reply.head.count * sizeof(struct hvd_vm))
+		mgr_fail("LIST: %u VMs in %u bytes", reply.head.count, got);
+	*n = reply.head.count;
+	memcpy(vms, reply.vm, *n * sizeof(struct hvd_vm));
+}
+
+static const struct hvd_vm *find_vm(const struct hvd_vm *vms, u32 n, u32 id)
+{
+	for (u32 i = 0; i < n; i++)
+		if (vms[i].id == id)
+			return &vms[i];
+	return NULL;
+}
+
+/* The target's entry now (its flags tell stopped, paused, attached). */
+static struct hvd_vm target_now(void)
+{
+	struct hvd_vm vms[SCENARIO_MAX_VMS];
+	const struct hvd_vm *t;
+	u32 n;
+
+	list_vms(vms, &n);
+	t = find_vm(vms, n, cfg.target);
+	if (!t)
+		mgr_fail("LIST no longer lists VM %u", cfg.target);
+	return *t;
+}
+
+static bool target_stopped(void)
+{
+	tgt.stopped = target_now().flags & HVD_VM_STOPPED;
+	return tgt.stopped;
+}
+
+/* LIST names the target, maybe the echo peer, and nothing else; each
+ * entry is a VM's RAM. */
+static void check_list(struct hvd_vm *peer)
+{
+	struct hvd_vm vms[SCENARIO_MAX_VMS];
+	const struct hvd_vm *t;
+	u32 n;
+
+	list_vms(vms, &n);
+	for (u32 i = 0; i < n; i++) {
+		const struct hvd_vm *v = &vms[i];
+
+		if (v->id != cfg.target && !(cfg.has_peer && v->id == cfg.peer))
+			mgr_fail("LIST names VM %u ('%.15s'), which we do not manage",
+				 v->id, v->name);
+		if (v->ram_ipa != GUEST_RAM_BASE || !v->ram_size || v->ram_size % DTB_SPAN ||
+		    !v->nr_vcpus || v->nr_vcpus > VM_MAX_VCPUS || v->name[15] || v->reserved)
+			mgr_fail("LIST: VM %u: RAM 0x%llx bytes at 0x%llx, %u vCPUs: not a VM",
+				 v->id, (unsigned long long)v->ram_size,
+				 (unsigned long long)v->ram_ipa, v->nr_vcpus);
+		printf("hvdmgr: LIST: VM %u '%s': %llu MiB, %u vCPU(s), CID %u, flags 0x%x\n",
+		       v->id, v->name, (unsigned long long)(v->ram_size >> 20), v->nr_vcpus,
+		       v->vsock_cid, v->flags);
+	}
+	t = find_vm(vms, n, cfg.target);
+	if (!t)
+		mgr_fail("LIST does not name our target, VM %u", cfg.target);
+	tgt.vm = *t;
+	tgt.npages = t->ram_size >> PAGE_SHIFT;
+	if (cfg.has_peer) {
+		const struct hvd_vm *p = find_vm(vms, n, cfg.peer);
+
+		if (!p || !p->vsock_cid)
+			mgr_fail("LIST does not name our peer VM %u with a vsock CID", cfg.peer);
+		*peer = *p;
+	}
+}
+
+/* ---------------------------------------------------------- refusals */
+
+/* Every VM id we do not manage is refused with E_PERM (it exists) or
+ * E_NOVM (it does not), the same for a read, a pause and an attach; our
+ * own id is one of the E_PERM ones. */
+static void refuse_unmanaged(void)
+{
+	struct hvd_digest dg = { .ipa = GUEST_RAM_BASE, .len = PAGE_SIZE };
+	struct hvd_attach at = { 0 };
+	unsigned int perm = 0, novm = 0;
+
+	for (u32 id = 0; id < SCENARIO_MAX_VMS; id++) {
+		int r;
+
+		if (id == cfg.target || (cfg.has_peer && id == cfg.peer))
+			continue;
+		r = call(HVD_STATS, id, NULL, 0, NULL, 0);
+		if (r != HVD_E_PERM && r != HVD_E_NOVM)
+			mgr_fail("STATS of VM %u, which we do not manage: answered %s", id,
+				 hvd_status_name(r));
+		expect("PAUSE of a VM we do not manage", r, HVD_PAUSE, id, NULL, 0);
+		expect("ATTACH of a VM we do not manage", r, HVD_ATTACH, id, &at, sizeof(at));
+		expect("DIGEST of a VM we do not manage", r, HVD_DIGEST, id, &dg, sizeof(dg));
+		count_refusal(r);
+		if (r == HVD_E_PERM)
+			perm++;
+		else
+			novm++;
+	}
+	if (!perm)
+		mgr_fail("no VM id answered E_PERM: not even our own");
+	expect("STATS of VM 2^32 - 1", HVD_E_NOVM, HVD_STATS, ~0u, NULL, 0);
+	printf("hvdmgr: VMs we do not manage: %u refused with E_PERM (\"%s\"), %u ids "
+	       "with E_NOVM\n", perm, cl.reason, novm);
+}
+
+/* Framed requests with bad bodies or headers: answered, and the
+ * connection goes on. */
+static void refuse_malformed(void)
+{
+	struct hvd_log_start bad_mode = { .mode = HVD_MODE_AUTO + 1 };
+	struct hvd_log_start reserved = { .mode = HVD_MODE_WP, .reserved = 1 };
+	struct hvd_attach attach_reserved = { .reserved = 1 };
+	struct hvd_harvest none = { .max = 0 }, too_many = { .max = HVD_HARVEST_MAX + 1 };
+	struct hvd_digest unaligned = { .ipa = GUEST_RAM_BASE + 8, .len = PAGE_SIZE };
+	struct hvd_digest empty = { .ipa = GUEST_RAM_BASE, .len = 0 };
+	struct hvd_digest outside = { .ipa = GUEST_RAM_BASE + tgt.vm.ram_size,
+				      .len = PAGE_SIZE };
+	struct hvd_hdr h = { .len = sizeof(h), .version = HVD_VERSION + 1,
+			     .type = HVD_LIST, .seq = ++cl.seq };
+	struct hvd_vm vms[SCENARIO_MAX_VMS];
+	u32 n;
+	int r;
+
+	expect("LOG_START with a 4-byte body", HVD_E_MALFORMED, HVD_LOG_START,
+	       cfg.target, &bad_mode, sizeof(u32));
+	expect("LOG_START mode 4", HVD_E_MALFORMED, HVD_LOG_START, cfg.target,
+	       &bad_mode, sizeof(bad_mode));
+	expect("LOG_START with reserved != 0", HVD_E_MALFORMED, HVD_LOG_START,
+	       cfg.target, &reserved, sizeof(reserved));
+	expect("ATTACH with reserved != 0", HVD_E_MALFORMED, HVD_ATTACH, cfg.target,
+	       &attach_reserved, sizeof(attach_reserved));
+	expect("HARVEST of 0 entries", HVD_E_MALFORMED, HVD_HARVEST, cfg.target,
+	       &none, sizeof(none));
+	expect("HARVEST of 4097 entries", HVD_E_MALFORMED, HVD_HARVEST, cfg.target,
+	       &too_many, sizeof(too_many));
+	expect("DIGEST at an unaligned IPA", HVD_E_MALFORMED, HVD_DIGEST, cfg.target,
+	       &unaligned, sizeof(unaligned));
+	expect("DIGEST of 0 bytes", HVD_E_MALFORMED, HVD_DIGEST, cfg.target, &empty,
+	       sizeof(empty));
+	expect("DIGEST beyond the target's RAM", HVD_E_INVAL, HVD_DIGEST, cfg.target,
+	       &outside, sizeof(outside));
+	expect("request type 99", HVD_E_TYPE, 99, cfg.target, NULL, 0);
+	/* Another version: answered in the service's, and we go on. */
+	r = hvd_send_raw(&cl, &h, sizeof(h));
+	if (!r)
+		r = hvd_reply(&cl, HVD_LIST, h.seq, NULL, 0, NULL);
+	if (r != HVD_E_VERSION)
+		mgr_fail("a request in version %u: answered %s (%s), expected E_VERSION",
+			 h.version, hvd_status_name(r), r < 0 ? hvd_why(&cl) : cl.reason);
+	count_refusal(r);
+	list_vms(vms, &n);      /* the connection still works */
+}
+
+/* Calls out of order: the state they need is not there. The target is
+ * paused by us and not attached, logging off. */
+static void refuse_out_of_order(void)
+{
+	struct hvd_harvest h = { .max = 1 };
+
+	expect("a second PAUSE", HVD_E_BUSY, HVD_PAUSE, cfg.target, NULL, 0);
+	expect("LOG_STOP while off", HVD_E_STATE, HVD_LOG_STOP, cfg.target, NULL, 0);
+	expect("DETACH while not attached", HVD_E_STATE, HVD_DETACH, cfg.target, NULL, 0);
+	expect("HARVEST with HARVEST_MAPPED, not attached with rings", HVD_E_BUSY,
+	       HVD_HARVEST, cfg.target, &(struct hvd_harvest){ .max = 1,
+		       .flags = HVD_HARVEST_MAPPED }, sizeof(h));
+}
+
+/*
+ * A request the service cannot frame (a length below the header), on a
+ * connection of its own: E_MALFORMED with type HVD_REPLY and seq 0, then
+ * the service closes that connection. Ours goes on.
+ */
+static void refuse_unframed(void)
+{
+	struct hvd_client bad;
+	struct hvd_hdr h = { .len = sizeof(u32), .version = HVD_VERSION,
+			     .type = HVD_LIST, .seq = 1 };
+	u8 byte;
+	int r;
+
+	if (hvd_connect(&bad, &dev, cfg.timeout_ms))
+		mgr_fail("a second connection: %s", hvd_why(&bad));
+	r = hvd_send_raw(&bad, &h, sizeof(h));
+	if (!r)
+		r = hvd_reply(&bad, 0, 0, NULL, 0, NULL);
+	if (r != HVD_E_MALFORMED)
+		mgr_fail("a request of length %u: answered %s (%s), expected E_MALFORMED",
+			 h.len, hvd_status_name(r), r < 0 ? hvd_why(&bad) : bad.reason);
+	r = vsock_recv(bad.s, &byte, 1);
+	if (r != VSOCK_E_CLOSED && r != VSOCK_E_RESET)
+		mgr_fail("after an unframed request the service did not close the "
+			 "connection (%d: %s)", r, vsock_why(&dev));
+	vsock_close(bad.s);
+	count_refusal(r);
+}
+
+/* The service counts what it refused for us, on every connection. */
+static void check_refusal_counts(void)
+{
+	struct hvd_stats st;
+	u64 other = total.refused - total.malformed;
+
+	must(HVD_STATS, "STATS", NULL, 0, &st, sizeof(st));
+	if (st.malformed != total.malformed || st.refused != other)
+		mgr_fail("STATS counts %llu malformed and %llu refused requests, we "
+			 "sent %llu and %llu", (unsigned long long)st.malformed,
+			 (unsigned long long)st.refused, (unsigned long long)total.malformed,
+			 (unsigned long long)other);
+	printf("hvdmgr: %llu bad requests refused; the service counts %llu malformed, "
+	       "%llu refused of %llu\n", (unsigned long long)total.refused,
+	       (unsigned long long)st.malformed, (unsigned long long)st.refused,
+	       (unsigned long long)st.requests);
+}
+
+static void check_refusals(void)
+{
+	refuse_unmanaged();
+	refuse_malformed();
+	refuse_unframed();
+	check_refusal_counts();
+	refuse_out_of_order();
+}
+
+/* -------------------------------------------------------------- attach */
+
+static bool overlaps(u64 a, u64 alen, u64 b, u64 blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
+/* The rings: one per vCPU and the VM's, each a power of two of
+ * entries, in a window clear of our RAM and of read-only views. */
+static void check_rings(const struct hvd_attach_reply *a)
+{
+	const struct mem_range *ram = &rt_board.mem[0];
+	u64 bytes = (u64)a->ring_entries * sizeof(struct hvd_entry);
+	u64 span = a->ring_stride * (a->nr_rings - 1) + bytes;
+
+	if (a->nr_rings != tgt.vm.nr_vcpus + 1 || a->nr_rings > HVD_MAX_RINGS ||
+	    !a->ring_entries || (a->ring_entries & (a->ring_entries - 1)) ||
+	    a->ring_stride < bytes || a->rings_ipa % PAGE_SIZE)
+		mgr_fail("ATTACH: %u rings of %u entries %llu bytes apart at 0x%llx, for "
+			 "%u vCPUs", a->nr_rings, a->ring_entries,
+			 (unsigned long long)a->ring_stride,
+			 (unsigned long long)a->rings_ipa, tgt.vm.nr_vcpus);
+	if (a->rings_ipa < RT_DEVICE_END || a->rings_ipa + span > (1ULL << RT_VA_BITS) ||
+	    overlaps(a->rings_ipa, span, ram->base, ram->size) ||
+	    overlaps(a->rings_ipa, span, a->mem_ipa, a->mem_size))
+		mgr_fail("ATTACH: rings at 0x%llx (%llu bytes) overlap our RAM or the view, "
+			 "or are out of our map", (unsigned long long)a->rings_ipa,
+			 (unsigned long long)span);
+	if (ro_gib_first != ~0ULL &&
+	    overlaps(a->rings_ipa / GIB, (span + GIB - 1) / GIB + 1, ro_gib_first,
+		     ro_gib_last - ro_gib_first + 1))
+		mgr_fail("ATTACH: rings at 0x%llx fall in a GiB this guest mapped "
+			 "read-only for an earlier view: use harvest=rings first",
+			 (unsigned long long)a->rings_ipa);
+	for (u32 i = 0; i < a->nr_rings; i++)
+		tgt.ring_idx[i] = a->start_index[i];
+}
+
+/* The view: where the reply says, read-only in our map as in stage 2. */
+static void map_view(const struct hvd_attach_reply *a)
+{
+	u32 magic;
+
+	if (a->mem_size != tgt.vm.ram_size || a->mem_ipa % GIB ||
+	    rt_map_readonly(a->mem_ipa, a->mem_size))
+		mgr_fail("ATTACH: %llu bytes at 0x%llx: not the target's RAM in a "
+			 "GiB-aligned window below 2^%u", (unsigned long long)a->mem_size,
+			 (unsigned long long)a->mem_ipa, RT_VA_BITS);
+	if (ro_gib_first == ~0ULL || a->mem_ipa / GIB < ro_gib_first)
+		ro_gib_first = a->mem_ipa / GIB;
+	ro_gib_last = MAX(ro_gib_last, (a->mem_ipa + a->mem_size - 1) / GIB);
+	tgt.view = (const volatile u8 *)a->mem_ipa;
+	/* The hypervisor put the target's DTB at the start of its last
+	 * 2 MiB (docs/vms.md): seeing it there shows the view is its RAM. */
+	magic = __builtin_bswap32(*(const volatile u32 *)(tgt.view + a->mem_size - DTB_SPAN));
+	if (magic != FDT_MAGIC)
+		mgr_fail("the view at 0x%llx shows 0x%08x where the target's DTB starts",
+			 (unsigned long long)a->mem_ipa, magic);
+}
+
+static void attach(enum via via)
+{
+	struct hvd_attach req = { .flags = via == VIA_RINGS ? HVD_ATTACH_RINGS : 0 };
+	struct hvd_attach_reply *a = &tgt.at;
+
+	must(HVD_ATTACH, "ATTACH", &req, sizeof(req), a, sizeof(*a));
+	tgt.attached = true;
+	expect("a second ATTACH", HVD_E_BUSY, HVD_ATTACH, cfg.target, &req, sizeof(req));
+	map_view(a);
+	if (via == VIA_RINGS)
+		check_rings(a);
+	else if (a->rings_ipa || a->nr_rings)
+		mgr_fail("ATTACH without rings mapped %u rings at 0x%llx", a->nr_rings,
+			 (unsigned long long)a->rings_ipa);
+	printf("hvdmgr: VM %u attached: RAM read-only at 0x%llx", cfg.target,
+	       (unsigned long long)a->mem_ipa);
+	if (via == VIA_RINGS)
+		printf(", %u rings of %u entries read-write at 0x%llx", a->nr_rings,
+		       a->ring_entries, (unsigned long long)a->rings_ipa);
+	printf("\n");
+}
+
+static const char *mode_name(u32 m)
+{
+	return m == HVD_MODE_DBM ? "dbm" : m == HVD_MODE_WP ? "wp" : m == HVD_MODE_AUTO ?
+	       "auto" : "?";
+}
+
+/* mode=dbm where the CPUs lack FEAT_HAFDBS: E_NOTSUP (LIST's flag must
+ * agree) and the run goes on in wp. auto means dbm where there is. */
+static void log_start(void)
+{
+	bool has_dbm = tgt.vm.flags & HVD_VM_DBM;
+	struct hvd_log_start req = { .mode = cfg.mode }, got;
+	int r = call(HVD_LOG_START, cfg.target, &req, sizeof(req), &got, sizeof(got));
+
+	if (r == HVD_E_NOTSUP && cfg.mode == HVD_MODE_DBM && !has_dbm) {
+		printf("hvdmgr: dbm unavailable, using wp\n");
+		req.mode = HVD_MODE_WP;
+		r = call(HVD_LOG_START, cfg.target, &req, sizeof(req), &got, sizeof(got));
+	}
+	if (r != HVD_OK)
+		mgr_fail("LOG_START %s: %s (%s)", mode_name(req.mode), hvd_status_name(r),
+			 cl.reason);
+	tgt.logging = true;
+	expect("a second LOG_START", HVD_E_BUSY, HVD_LOG_START, cfg.target, &req,
+	       sizeof(req));
+	if ((got.mode != HVD_MODE_WP && got.mode != HVD_MODE_DBM) ||
+	    (got.mode == HVD_MODE_DBM) != (has_dbm && req.mode != HVD_MODE_WP))
+		mgr_fail("LOG_START %s: mode %s in effect, dbm %savailable",
+			 mode_name(req.mode), mode_name(got.mode), has_dbm ? "" : "un");
+	tgt.mode = got.mode;
+	printf("hvdmgr: mode %s in effect\n", mode_name(got.mode));
+}
+
+/* ------------------------------------------------------------ harvests */
+
+static void mark(u32 slot, u64 offset)
+{
+	if (!dround_mark(&chk, slot, offset) && total.bad_entries++ == 0)
+		printf("hvdmgr: log entry slot %u page %llu is not in the target's RAM\n",
+		       slot, (unsigned long long)offset);
+}
+
+static void mark_entry(void *arg, const struct hvd_entry *e)
+{
+	mark(e->slot, e->offset);
+	total.harvested++;
+}
+
+/* HVD_HARVEST until @more is 0 (with HVD_HARVEST_MAPPED: only what did
+ * not fit in the mapped rings). */
+static void harvest_socket(u32 flags)
+{
+	u64 calls = 0;
+	bool more;
+
+	do {
+		u32 n;
+		int r = hvd_harvest(&cl, cfg.target, flags, (u32)cfg.harvest_max, mark_entry,
+				    NULL, &n, &more);
+
+		if (r < 0)
+			mgr_fail("HARVEST: %s", hvd_why(&cl));
+		if (r != HVD_OK)
+			mgr_fail("HARVEST: %s (%s)", hvd_status_name(r), cl.reason);
+		total.requests_harvest++;
+		if (++calls > HARVEST_CALLS_MAX(tgt.npages, cfg.harvest_max))
+			mgr_fail("HARVEST still had entries after %llu requests",
+				 (unsigned long long)calls);
+	} while (more);
+}
+
+static volatile struct hvd_entry *ring_entry(u32 ring, u32 idx)
+{
+	const struct hvd_attach_reply *a = &tgt.at;
+
+	return (volatile struct hvd_entry *)(a->rings_ipa + ring * a->ring_stride) +
+	       (idx & (a->ring_entries - 1));
+}
+
+/*
+ * Each mapped ring, KVM-style, from our index on: an entry whose flags
+ * read DIRTY is copied and marked RESET, stopping at the first that is
+ * not (entries are published in order). At most a ring's worth a pass.
+ */
+static void consume_rings(void)
+{
+	for (u32 ring = 0; ring < tgt.at.nr_rings; ring++) {
+		for (u32 n = 0; n < tgt.at.ring_entries; n++) {
+			volatile struct hvd_entry *e = ring_entry(ring, tgt.ring_idx[ring]);
+			/* Load-acquire: pairs with the store-release of DIRTY in
+			 * dirty_ring_push() (mm/dirty_ring.c), so slot and offset
+			 * are read after the producer wrote them. */
+			u32 flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
+
+			if (flags != HVD_ENTRY_DIRTY)
+				break;
+			mark(e->slot, e->offset);
+			/* Store-release: our reads of the entry are done before
+			 * the resetter (dirty_ring_reset_fetch(), its load-acquire
+			 * of RESET) may free and reuse it. */
+			__atomic_store_n(&e->flags, HVD_ENTRY_RESET, __ATOMIC_RELEASE);
+			tgt.ring_idx[ring]++;
+			total.harvested++;
+		}
+	}
+}
+
+/* Through the rings: what they hold; HARVEST_MAPPED for the overflow
+ * (and, with DBM, the scan, whose pages land in the VM ring); the rings
+ * again for those. */
+static void harvest_rings(void)
+{
+	consume_rings();
+	harvest_socket(HVD_HARVEST_MAPPED);
+	consume_rings();
+}
+
+/* HVD_RESET until 0: every harvested page protected again before we
+ * read it. Each request frees at least one entry or answers 0. */
+static void reset(void)
+{
+	u64 budget = total.harvested - total.reset + 2;
+	struct hvd_count n;
+
+	do {
+		must(HVD_RESET, "RESET", NULL, 0, &n, sizeof(n));
+		total.reset += n.count;
+		if (!budget--)
+			mgr_fail("RESET kept freeing entries: %llu reset, %llu harvested",
+				 (unsigned long long)total.reset,
+				 (unsigned long long)total.harvested);
+	} while (n.count);
+}
+
+/* Counter at the previous harvest: a round's rate is over the time
+ * since (the time the workload had to dirty pages). */
+static u64 last_harvest;
+
+/* One round: D by @via, reset, the check (dirtyround.h). Returns |D|. */
+static u64 round_check(enum via via, u64 round, bool exact)
+{
+	u64 now = rt_timer_count(RT_TIMER_VIRT), d;
+
+	dround_harvest_begin(&chk);
+	if (via == VIA_RINGS)
+		harvest_rings();
+	else
+		harvest_socket(0);
+	if (total.bad_entries)
+		mgr_fail("%llu log entries outside the target's RAM",
+			 (unsigned long long)total.bad_entries);
+	reset();
+	d = dround_check(&chk, round, exact, cfg.demo ? now - last_harvest : 0);
+	last_harvest = now;
+	return d;
+}
+
+/* ------------------------------------------------------------- phases */
+
+/* With the target paused: attach, logging on, the first reading. */
+static void phase_begin(enum via via)
+{
+	printf("hvdmgr: --- harvest through the %s ---\n", via_name[via]);
+	attach(via);
+	log_start();
+	dround_start(&chk, tgt.view);
+	last_harvest = rt_timer_count(RT_TIMER_VIRT);
+	resume_target();
+}
+
+/* `rounds` rounds, every pause_every-th paused; a final exact round
+ * once the target has stopped, and no more. */
+static void phase_rounds(enum via via)
+{
+	u64 began = rt_timer_count(RT_TIMER_VIRT), ticks;
+
+	for (u64 round = 1; round <= cfg.rounds; round++) {
+		gu_sleep_us(cfg.interval_us);
+		if (target_stopped()) {
+			round_check(via, round, true);
+			total.final_on_stopped = true;
+			break;
+		}
+		if (round % cfg.pause_every) {
+			round_check(via, round, false);
+			continue;
+		}
+		pause_target();
+		round_check(via, round, true);
+		resume_target();
+	}
+	ticks = rt_timer_count(RT_TIMER_VIRT) - began;
+	total.phase_rounds[via] = chk.total.rounds;
+	total.phase_exact[via] = chk.total.exact_rounds;
+	total.phase_dirty[via] = chk.total.dirty_seen;
+	printf("hvdmgr: %s: %llu rounds, %llu exact, in %llu ms: %llu dirty pages/s\n",
+	       via_name[via], (unsigned long long)chk.total.rounds,
+	       (unsigned long long)chk.total.exact_rounds,
+	       (unsigned long long)(rt_ticks_to_us(ticks) / 1000),
+	       (unsigned long long)(chk.total.dirty_seen * rt_counter_freq() / ticks));
+	dround_print_totals(&chk);
+	if (chk.total.lost)
+		mgr_fail("%s: %llu page(s) lost", via_name[via],
+			 (unsigned long long)chk.total.lost);
+}
+
+/* The target paused: one last exact round, logging off, nothing left
+ * to harvest after that, detached. The target stays paused. */
+static void phase_end(enum via via)
+{
+	u64 harvested;
+
+	if (!tgt.paused && !target_stopped())
+		pause_target();
+	round_check(via, chk.total.rounds + 1, true);
+	must(HVD_LOG_STOP, "LOG_STOP", NULL, 0, NULL, 0);
+	tgt.logging = false;
+	harvested = total.harvested;
+	dround_harvest_begin(&chk);
+	if (via == VIA_RINGS)
+		harvest_rings();
+	else
+		harvest_socket(0);
+	if (total.harvested != harvested)
+		mgr_fail("%llu entries logged while the target was paused",
+			 (unsigned long long)(total.harvested - harvested));
+	must(HVD_DETACH, "DETACH", NULL, 0, NULL, 0);
+	tgt.attached = false;
+	if (chk.total.lost)
+		mgr_fail("%s: %llu page(s) lost", via_name[via],
+			 (unsigned long long)chk.total.lost);
+}
+
+/* ---------------------------------------------------------- checkpoint */
+
+static u8 *copy;
+
+static void copy_pages(bool all)
+{
+	for (u64 p = 0; p < tgt.npages; p++)
+		if (all || dround_in_d(&chk, p))
+			memcpy(copy + (p << PAGE_SHIFT),
+			       (const void *)(tgt.view + (p << PAGE_SHIFT)), PAGE_SIZE);
+}
+
+static u64 digest_of_copy(u64 off, u64 len)
+{
+	return hvd_digest_update(HVD_DIGEST_SEED, (const u64 *)(copy + off), len / 8);
+}
+
+static u64 digest_of_target(u64 off, u64 len)
+{
+	struct hvd_digest req = { .ipa = GUEST_RAM_BASE + off, .len = len };
+	struct hvd_digest_reply rep;
+
+	must(HVD_DIGEST, "DIGEST", &req, sizeof(req), &rep, sizeof(rep));
+	return rep.digest;
+}
+
+/* The paused target's RAM against our copy: in pieces, then whole; then
+ * a copy with one bit flipped must not pass. */
+static void compare_digests(void)
+{
+	u64 size = tgt.vm.ram_size, bad = 0, first = 0, flip_at;
+	u64 whole, d0, flipped;
+
+	for (u64 off = 0; off < size; off += DIGEST_PIECE) {
+		u64 len = MIN(DIGEST_PIECE, size - off);
+
+		if (digest_of_target(off, len) != digest_of_copy(off, len) && !bad++)
+			first = off;
+		total.ckpt_pieces++;
+	}
+	if (bad)
+		mgr_fail("checkpoint: %llu of %llu pieces differ, the first at target IPA "
+			 "0x%llx", (unsigned long long)bad,
+			 (unsigned long long)total.ckpt_pieces,
+			 (unsigned long long)(GUEST_RAM_BASE + first));
+	whole = digest_of_target(0, size);
+	if (whole != digest_of_copy(0, size))
+		mgr_fail("checkpoint: the digest of all the RAM differs");
+	/* The check can fail: one bit of the copy's first piece flipped. */
+	flip_at = size / 2;
+	d0 = digest_of_target(flip_at - flip_at % DIGEST_PIECE, DIGEST_PIECE);
+	copy[flip_at] ^= 1;
+	flipped = digest_of_copy(flip_at - flip_at % DIGEST_PIECE, DIGEST_PIECE);
+	copy[flip_at] ^= 1;
+	if (flipped == d0)
+		mgr_fail("checkpoint: a copy with a bit flipped has the right digest");
+	printf("hvdmgr: checkpoint: digests equal (%llu pieces of %llu KiB and the "
+	       "whole %llu MiB: 0x%016llx); a copy with one bit flipped gives 0x%016llx, "
+	       "not 0x%016llx\n", (unsigned long long)total.ckpt_pieces,
+	       (unsigned long long)(DIGEST_PIECE >> 10), (unsigned long long)(size >> 20),
+	       (unsigned long long)whole, (unsigned long long)flipped,
+	       (unsigned long long)d0);
+}
+
+/*
+ * Pre-copy: the whole RAM once, then only D, until D stops shrinking;
+ * then the final round paused. A page is copied only after the reset
+ * that protects it again, so a later write is in a later D, and a write
+ * before it is in the copy.
+ */
+static void checkpoint(enum via via)
+{
+	u64 round = chk.total.rounds, prev_d = ~0ULL, d, began;
+
+	printf("hvdmgr: --- checkpoint (harvest through the %s) ---\n", via_name[via]);
+	copy = gu_carve(tgt.vm.ram_size);
+	began = rt_timer_count(RT_TIMER_VIRT);
+	round_check(via, ++round, false);
+	copy_pages(true);
+	printf("hvdmgr: checkpoint: copied all %llu MiB in %llu ms\n",
+	       (unsigned long long)(tgt.vm.ram_size >> 20),
+	       (unsigned long long)(rt_ticks_to_us(rt_timer_count(RT_TIMER_VIRT) - began) /
+				    1000));
+	for (u64 k = 1; k <= cfg.ckpt_rounds; k++) {
+		gu_sleep_us(cfg.interval_us);
+		d = round_check(via, ++round, false);
+		copy_pages(false);
+		total.ckpt_precopy++;
+		printf("hvdmgr: checkpoint: pre-copy round %llu: %llu dirty pages copied\n",
+		       (unsigned long long)k, (unsigned long long)d);
+		if (d >= prev_d)
+			break;        /* the dirty set stopped shrinking */
+		prev_d = d;
+	}
+	pause_target();
+	d = round_check(via, ++round, true);
+	copy_pages(false);
+	total.ckpt_final_pages = d;
+	printf("hvdmgr: checkpoint: final round, target paused: %llu dirty pages copied\n",
+	       (unsigned long long)d);
+	if (chk.total.lost)
+		mgr_fail("checkpoint: %llu page(s) lost", (unsigned long long)chk.total.lost);
+	compare_digests();
+	resume_target();
+}
+
+/* Rounds until the target stops (at most wait_s), then one exact one. */
+static void tail(enum via via)
+{
+	u64 deadline = rt_deadline_ms(cfg.wait_s * 1000), round = chk.total.rounds;
+
+	while (!target_stopped()) {
+		if (rt_past(deadline))
+			mgr_fail("the target did not stop within %llu s",
+				 (unsigned long long)cfg.wait_s);
+		gu_sleep_us(cfg.interval_us);
+		round_check(via, ++round, false);
+	}
+	round_check(via, ++round, true);
+	total.final_on_stopped = true;
+	printf("hvdmgr: the target stopped: final round %llu (exact)\n",
+	       (unsigned long long)round);
+	if (chk.total.lost)
+		mgr_fail("%llu page(s) lost", (unsigned long long)chk.total.lost);
+}
+
+static void print_stats(void)
+{
+	struct hvd_stats st;
+
+	must(HVD_STATS, "STATS", NULL, 0, &st, sizeof(st));
+	printf("hvdmgr: stats: mode %llu pages_logged %llu wp_faults %llu spurious %llu "
+	       "dbm_scans %llu dbm_pages_dirty %llu\n", (unsigned long long)st.log_mode,
+	       (unsigned long long)st.pages_logged, (unsigned long long)st.wp_faults,
+	       (unsigned long long)st.spurious_faults, (unsigned long long)st.dbm_scans,
+	       (unsigned long long)st.dbm_pages_dirty);
+	printf("hvdmgr: stats: ring_full_waits %llu overflow_pages %llu harvested %llu "
+	       "reset %llu requests %llu malformed %llu refused %llu\n",
+	       (unsigned long long)st.ring_full_waits, (unsigned long long)st.overflow_pages,
+	       (unsigned long long)st.harvested, (unsigned long long)st.reset,
+	       (unsigned long long)st.requests, (unsigned long long)st.malformed,
+	       (unsigned long long)st.refused);
+	printf("hvdmgr: %llu entries harvested (%llu HARVEST requests), %llu reset; "
+	       "%llu requests, %llu us a round trip on average\n",
+	       (unsigned long long)total.harvested,
+	       (unsigned long long)total.requests_harvest, (unsigned long long)total.reset,
+	       (unsigned long long)cl.calls,
+	       (unsigned long long)(cl.calls ? rt_ticks_to_us(cl.call_ticks) / cl.calls : 0));
+	printf("hvdmgr: vsock: %llu packets in, %llu out, %llu notifies, %llu credit "
+	       "updates sent, %llu waits for credit\n", (unsigned long long)dev.rx_pkts,
+	       (unsigned long long)dev.tx_pkts, (unsigned long long)dev.notifies,
+	       (unsigned long long)cl.s->credit_updates_sent,
+	       (unsigned long long)cl.s->credit_waits);
+}
+
+/* ------------------------------------------------------------- echo */
+
+/* @len bytes of a pattern no two offsets of a 2^32 window share. */
+static void echo_pattern(u8 *buf, u64 at, u32 len)
+{
+	for (u32 i = 0; i < len; i += 4) {
+		u32 v = (u32)(at + i) * 2654435761u;   /* Knuth's multiplicative hash */
+
+		memcpy(buf + i, &v, 4);
+	}
+}
+
+/* Manager side: to the echo VM and back, ECHO_CHUNK at a time. */
+static void echo_test(const struct hvd_vm *peer)
+{
+	static u8 out[ECHO_CHUNK], in[ECHO_CHUNK];
+	struct vsock_sock *s;
+	u64 began = rt_timer_count(RT_TIMER_VIRT), us;
+	int r = vsock_connect(&dev, peer->vsock_cid, HVDMGR_ECHO_PORT, cfg.timeout_ms, &s);
+
+	if (r)
+		mgr_fail("echo: connect to VM %u (CID %u): %s", peer->id, peer->vsock_cid,
+			 vsock_why(&dev));
+	for (u64 at = 0; at < cfg.echo_bytes; at += ECHO_CHUNK) {
+		echo_pattern(out, at, ECHO_CHUNK);
+		r = vsock_send(s, out, ECHO_CHUNK);
+		if (!r)
+			r = vsock_recv(s, in, ECHO_CHUNK);
+		if (r)
+			mgr_fail("echo: at byte %llu: %s", (unsigned long long)at,
+				 vsock_why(&dev));
+		if (memcmp(in, out, ECHO_CHUNK))
+			mgr_fail("echo: bytes %llu..%llu came back different",
+				 (unsigned long long)at, (unsigned long long)(at + ECHO_CHUNK));
+	}
+	r = vsock_close(s);
+	if (r)
+		mgr_fail("echo: close: %s", vsock_why(&dev));
+	us = rt_ticks_to_us(rt_timer_count(RT_TIMER_VIRT) - began);
+	printf("hvdmgr: echo: %llu KiB to VM %u (CID %u) and back in %llu ms\n",
+	       (unsigned long long)(cfg.echo_bytes >> 10), peer->id, peer->vsock_cid,
+	       (unsigned long long)(us / 1000));
+}
+
+/* role=echo: one connection, every byte back, until the peer shuts down. */
+static void run_echo(void)
+{
+	static u8 buf[VSOCK_TX_DATA];
+	struct vsock_sock *s;
+	u64 bytes = 0;
+	int r = vsock_init(&dev, GUEST_VIRTIO_BASE, cfg.event_idx);
+
+	if (r)
+		rt_fail("virtio-vsock: %s", vsock_why(&dev));
+	vsock_listen(&dev, HVDMGR_ECHO_PORT);
+	printf("hvdmgr: echo: CID %llu listening on port %u\n",
+	       (unsigned long long)dev.guest_cid, HVDMGR_ECHO_PORT);
+	r = vsock_accept(&dev, ECHO_ACCEPT_MS, DEFAULT_TIMEOUT_MS, &s);
+	if (r)
+		rt_fail("echo: no connection: %s", vsock_why(&dev));
+	while ((r = vsock_recv_some(s, buf, sizeof(buf))) > 0) {
+		bytes += (u64)r;
+		r = vsock_send(s, buf, (u32)r);
+		if (r)
+			rt_fail("echo: send: %s", vsock_why(&dev));
+	}
+	if (r != VSOCK_E_CLOSED)
+		rt_fail("echo: receive: %s", vsock_why(&dev));
+	vsock_close(s);
+	rt_pass_note("echoed %llu bytes for CID %llu", (unsigned long long)bytes,
+		     (unsigned long long)s->peer_cid);
+}
+
+/* ---------------------------------------------------------- intruder */
+
+/* A connection the hypervisor must refuse. */
+static void expect_refused(const char *what, u64 cid, u32 port)
+{
+	struct vsock_sock *s;
+	int r = vsock_connect(&dev, cid, port, cfg.timeout_ms, &s);
+
+	if (r == 0)
+		rt_fail("%s (%llu:%u) was accepted", what, (unsigned long long)cid, port);
+	if (r != VSOCK_E_REFUSED)
+		rt_fail("%s (%llu:%u): %s, expected RST", what, (unsigned long long)cid,
+			port, vsock_why(&dev));
+	total.refused++;
+}
+
+/* role=intruder: nothing about the target, and no data, for us. */
+static void run_intruder(void)
+{
+	struct hvd_digest dg = { .ipa = GUEST_RAM_BASE, .len = PAGE_SIZE };
+	struct hvd_log_start ls = { .mode = HVD_MODE_WP };
+	struct hvd_attach at = { .flags = HVD_ATTACH_RINGS };
+	struct hvd_harvest hv = { .max = HVD_HARVEST_MAX };
+	struct hvd_vm vms[SCENARIO_MAX_VMS];
+	u32 n;
+
+	start_vsock();
+	list_vms(vms, &n);
+	if (n)
+		rt_fail("LIST names %u VMs to a VM that manages none", n);
+	expect("STATS of the target", HVD_E_PERM, HVD_STATS, cfg.target, NULL, 0);
+	expect("PAUSE of the target", HVD_E_PERM, HVD_PAUSE, cfg.target, NULL, 0);
+	expect("ATTACH of the target", HVD_E_PERM, HVD_ATTACH, cfg.target, &at, sizeof(at));
+	expect("LOG_START of the target", HVD_E_PERM, HVD_LOG_START, cfg.target, &ls,
+	       sizeof(ls));
+	expect("HARVEST of the target", HVD_E_PERM, HVD_HARVEST, cfg.target, &hv,
+	       sizeof(hv));
+	expect("RESET of the target", HVD_E_PERM, HVD_RESET, cfg.target, NULL, 0);
+	expect("DIGEST of the target", HVD_E_PERM, HVD_DIGEST, cfg.target, &dg, sizeof(dg));
+	expect("STATS of VM 2^32 - 1", HVD_E_NOVM, HVD_STATS, ~0u, NULL, 0);
+	printf("hvdmgr: intruder: %llu requests about VM %u refused (\"%s\")\n",
+	       (unsigned long long)total.refused, cfg.target, cl.reason);
+	if (hvd_close(&cl))
+		rt_fail("%s", hvd_why(&cl));
+	if (cfg.probe_cid)
+		expect_refused("a connection to the manager", cfg.probe_cid, HVDMGR_ECHO_PORT);
+	expect_refused("a connection to an unserved CID 2 port", HVD_CID, UNUSED_PORT);
+	expect_refused("a connection to a CID nobody has", UNUSED_CID, HVD_PORT);
+	rt_pass_note("%llu refusals", (unsigned long long)total.refused);
+}
+
+/* ------------------------------------------------------------ manager */
+
+static void run_manager(void)
+{
+	struct hvd_vm peer;
+	enum via last;
+
+	start_vsock();
+	check_list(&peer);
+	if (cfg.has_peer)
+		echo_test(&peer);
+	/* The target was started with us: held still while we set up. */
+	pause_target();
+	check_refusals();
+	dround_init(&chk, NULL, tgt.npages, cfg.demo);
+	for (unsigned int i = 0; i < cfg.nr_via; i++) {
+		phase_begin(cfg.via[i]);
+		phase_rounds(cfg.via[i]);
+		if (i + 1 < cfg.nr_via)
+			phase_end(cfg.via[i]);
+	}
+	last = cfg.via[cfg.nr_via - 1];
+	if (tgt.paused)
+		resume_target();
+	if (cfg.checkpoint)
+		checkpoint(last);
+	if (cfg.until_stopped && !total.final_on_stopped)
+		tail(last);
+	print_stats();
+	phase_end(last);
+	if (tgt.paused)
+		resume_target();
+	if (hvd_close(&cl))
+		rt_fail("%s", hvd_why(&cl));
+	rt_pass_note("%s%s%s; checkpoint %s", via_name[cfg.via[0]],
+		     cfg.nr_via > 1 ? " and " : "", cfg.nr_via > 1 ? via_name[cfg.via[1]] : "",
+		     cfg.checkpoint ? "digests equal" : "skipped");
+}
+
+void guest_main(void)
+{
+	parse_args();
+	switch (cfg.role) {
+	case ROLE_ECHO:
+		run_echo();
+		break;
+	case ROLE_INTRUDER:
+		run_intruder();
+		break;
+	default:
+		run_manager();
+	}
+}
