@@ -73,7 +73,8 @@ static void count(u64 *counter)
  *   -EPERM      HVD_E_PERM     not the caller's to manage, or not allowed
  *                              on that VM (PAUSE of a VM that manages)
  *   -EBUSY      HVD_E_BUSY     already so (logging on, paused, attached,
- *                              HARVEST's MAPPED flag against the attach)
+ *                              rings mapped elsewhere; HARVEST's MAPPED
+ *                              flag against where the rings are)
  *   -EALREADY   HVD_E_STATE    not so (logging off, not paused by it,
  *                              not attached)
  *   -EOPNOTSUPP HVD_E_NOTSUP   dbm without FEAT_HAFDBS
@@ -111,10 +112,11 @@ struct refusal {
 static const struct refusal refusals[] = {
 	{ HVD_LOG_START, -EBUSY, "logging is already on" },
 	{ HVD_LOG_STOP, -EALREADY, "logging is off" },
-	{ HVD_ATTACH, -EBUSY, "already attached" },
-	{ HVD_ATTACH, -EINVAL, "no window free for its memory" },
+	{ HVD_ATTACH, -EBUSY, "already attached, or its rings are mapped elsewhere" },
+	{ HVD_ATTACH, -ENOMEM, "no free window or memory for it" },
+	{ HVD_ATTACH, -EINVAL, "mapping it failed" },
 	{ HVD_DETACH, -EALREADY, "not attached" },
-	{ HVD_HARVEST, -EBUSY, "HVD_HARVEST_MAPPED does not match the attach" },
+	{ HVD_HARVEST, -EBUSY, "HVD_HARVEST_MAPPED does not match where its rings are" },
 	{ HVD_PAUSE, -EBUSY, "already paused by this VM" },
 	{ HVD_PAUSE, -EPERM, "it manages VMs itself" },
 	{ HVD_RESUME, -EALREADY, "not paused by this VM" },
