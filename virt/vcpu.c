@@ -14,6 +14,7 @@
 #include "virt/exit.h"
 #include "virt/vcpu.h"
 #include "virt/vm.h"
+#include "virt/vsock.h"
 
 _Static_assert(offsetof(struct vcpu, regs) == 0, "guest.S: regs first");
 _Static_assert(offsetof(struct vcpu_regs, pc) == VCPU_PC, "guest.S: pc");
@@ -258,6 +259,8 @@ void vcpu_run(struct vcpu *v)
 				break;
 			if (req & VCPU_REQ_RESET)
 				vm_vcpu_reset_barrier(v);
+			if (req & VCPU_REQ_DEVICE)
+				vsock_vcpu_work(v);
 			powered = vcpu_power_up_to_date(v);
 		}
 		if (__atomic_load_n(&v->vm->pause_depth, __ATOMIC_ACQUIRE)) {

@@ -23,10 +23,13 @@
 #include "virt/vconsole.h"
 #include "virt/vcpu.h"
 #include "virt/vm_start.h"
+#include "virt/vsock.h"
 #include "virt/vtimer.h"
 
 #define SZ_2M 0x200000ULL
 #define SZ_128M 0x8000000ULL
+/* The virtio-mmio slot of a VM's vsock device (its SPI is 48). */
+#define VSOCK_SLOT 0u
 /* A raw binary is loaded where QEMU loads one for AArch64: 512 KiB in. */
 #define RAW_LOAD_OFFSET 0x80000ULL
 
@@ -119,7 +122,7 @@ static int build_dtb(struct vm *vm, const struct board *b)
 		.initrd_start = c->initrd.size ? l->initrd_ipa : 0,
 		.initrd_end = c->initrd.size ? l->initrd_ipa + c->initrd.size : 0,
 		.console = c->console,
-		.virtio_slots = 0,
+		.virtio_slots = (c->devices & VM_DEV_VSOCK) ? 1u << VSOCK_SLOT : 0,
 	};
 	int n = guest_dt_build(vm->dtb, sizeof(vm->dtb), &p);
 
@@ -260,6 +263,12 @@ static void add_mmio(struct vm *vm, u64 base, u64 size, void *dev,
 	vm->mmio[vm->nr_mmio++] = (struct mmio_region){ base, size, dev, access };
 }
 
+void vm_add_mmio(struct vm *vm, u64 base, u64 size, void *dev,
+		 int (*access)(struct vcpu *, void *, u64, unsigned int, bool, u64 *))
+{
+	add_mmio(vm, base, size, dev, access);
+}
+
 static void vm_add_devices(struct vm *vm, const struct board *b)
 {
 	add_mmio(vm, GUEST_GICD_BASE, GUEST_GICD_SIZE, NULL, gicd_access);
@@ -351,6 +360,11 @@ static int vm_create(struct vm *vm, unsigned int id, const struct board *b)
 		return r;
 	}
 	vm_add_devices(vm, b);
+	if (c->devices & VM_DEV_VSOCK) {
+		r = vsock_create(vm, VSOCK_SLOT);
+		if (r)
+			return r;
+	}
 	r = vm_load(vm);
 	if (r)
 		return r;
@@ -405,6 +419,7 @@ void vm_vcpu_left(struct vcpu *v)
 	printf("hv: VM '%s' %s\n", vm->name,
 	       vm->state == VM_OFF ? "powered off" : "was stopped");
 	manage_vm_stopped(vm);
+	vsock_vm_stopped(vm);
 	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0) {
 		bool crashed = __atomic_load_n(&vm_crashed_any, __ATOMIC_RELAXED);
 

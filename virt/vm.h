@@ -84,6 +84,7 @@ struct vcpu {
 #define VCPU_REQ_POWER (1u << 1) /* power state changed (CPU_ON/OFF) */
 #define VCPU_REQ_RESET (1u << 2) /* the VM restarts: wait, then reset */
 #define VCPU_REQ_PAUSE (1u << 3) /* wait in the run loop until resumed */
+#define VCPU_REQ_DEVICE (1u << 4) /* a device left it work: vsock_vcpu_work() */
 
 /* Where a VM's images go in its RAM, decided once at creation. */
 struct vm_layout {
@@ -167,6 +168,11 @@ void vm_stop(struct vm *vm, enum vm_state why);
 
 /* Restarts @vm from its images, as at boot (PSCI SYSTEM_RESET). */
 void vm_request_reset(struct vm *vm);
+
+/* Adds an emulated device region to @vm, at creation (before any vCPU
+ * runs): for devices created outside virt/vm.c (virt/vsock.c). */
+void vm_add_mmio(struct vm *vm, u64 base, u64 size, void *dev,
+		 int (*access)(struct vcpu *, void *, u64, unsigned int, bool, u64 *));
 
 /* VM @id of the scenario, or NULL if there is none. */
 struct vm *vm_by_id(unsigned int id);

@@ -28,6 +28,7 @@
 #include "lib/types.h"
 
 struct vm;
+struct vcpu;
 struct vsock_conn;
 
 #define VIRTIO_ID_VSOCK 19
@@ -80,13 +81,16 @@ struct vsock_service {
 	u32 port;
 	const char *name;        /* for log lines */
 	/* A VM connected. Returns the connection's state, or NULL to refuse
-	 * (RST). Called with vsock_lock held: must not wait. */
+	 * (RST). Called with vsock_lock held: must not wait, nor call the
+	 * vsock_conn_*() functions but vsock_conn_peer(). */
 	void *(*accept)(struct vm *peer, struct vsock_conn *c);
-	/* Bytes arrived, or room to write was freed: read requests with
-	 * vsock_conn_peek()/vsock_conn_consume(), answer with
-	 * vsock_conn_reserve()/vsock_conn_commit(). Called WITHOUT
-	 * vsock_lock (it may pause VMs), never twice at once for one
-	 * connection; called again if more arrived meanwhile. */
+	/* Bytes arrived, or room to write was freed while received bytes
+	 * wait: read requests with vsock_conn_peek()/vsock_conn_consume(),
+	 * answer with vsock_conn_reserve()/vsock_conn_commit(). Called
+	 * WITHOUT vsock_lock (it may pause VMs), on a vCPU of the peer,
+	 * never twice at once for one connection; called again if more
+	 * arrived meanwhile. The vsock_conn_*() calls below are for this
+	 * function only, on its own connection. */
 	void (*process)(void *state, struct vsock_conn *c);
 	/* The connection is gone (peer RST or full shutdown, device reset,
 	 * VM stopped, or the service closed it): free @state. Called with
@@ -96,7 +100,8 @@ struct vsock_service {
 
 /* Creates the vsock device of @vm (its cfg->vsock_cid) in virtio-mmio
  * slot @slot and adds its register window to the VM's MMIO regions.
- * At VM creation, before any vCPU runs. Returns 0 or -ENOMEM. */
+ * At VM creation, before any vCPU runs. Returns 0, or -EINVAL (with a
+ * message) for a CID that is reserved (<= 2) or another VM's. */
 int vsock_create(struct vm *vm, unsigned int slot);
 
 /* Offers @s on CID 2 from now on (at boot, before any VM runs). */
@@ -105,6 +110,11 @@ int vsock_register_service(const struct vsock_service *s);
 /* @vm has stopped for good: its connections are reset (peers get RST)
  * and packets for it get RST from now on. */
 void vsock_vm_stopped(struct vm *vm);
+
+/* The run loop's call for VCPU_REQ_DEVICE (virt/vcpu.c): work another
+ * CPU left for @v's VM (its TX queue may go on, its services have
+ * input), or the rest of a batch it cut short. */
+void vsock_vcpu_work(struct vcpu *v);
 
 /* For a service's process(): bytes received and not consumed. */
 u32 vsock_conn_readable(struct vsock_conn *c);
@@ -116,7 +126,8 @@ void vsock_conn_consume(struct vsock_conn *c, u32 len);
  * Room to answer: a pointer where up to *@room bytes (the free space of
  * the output buffer, at most VSOCK_SVC_OUT_BUF) may be written, valid
  * until vsock_conn_commit(). Then vsock_conn_commit() sends the first
- * @len of them, as the peer's credit and RX buffers allow. The pointer
+ * @len of them, as the peer's credit and RX buffers allow, from when
+ * process() returns (room is 0 once the connection closes). The pointer
  * is 8-byte aligned whenever every commit so far was a multiple of 8
  * bytes (the hvdirty service's replies are: HARVEST stores struct
  * dirty_gfn entries straight there).
@@ -124,7 +135,8 @@ void vsock_conn_consume(struct vsock_conn *c, u32 len);
 void *vsock_conn_reserve(struct vsock_conn *c, u32 *room);
 void vsock_conn_commit(struct vsock_conn *c, u32 len);
 /* The service ends the connection: what was committed is sent first,
- * then a SHUTDOWN of both directions (RST if the peer does not close). */
+ * then a SHUTDOWN of both directions (RST if the peer does not close:
+ * when its slot is needed for a new connection). */
 void vsock_conn_close(struct vsock_conn *c);
 /* The VM on the other end. */
 struct vm *vsock_conn_peer(struct vsock_conn *c);
