@@ -98,6 +98,7 @@ objs-y += mm/dirty_log.o mm/dirty_ring.o
 objs-y += virt/manage.o virt/manage_window.o
 objs-y += virt/virtqueue.o virt/virtio_mmio.o
 objs-y += virt/vsock.o
+objs-y += virt/hvdirty_codec.o virt/hvdirty_svc.o
 objs-$(CONFIG_SELFTEST) += boot/selftest.o
 objs-$(CONFIG_GICV2) += drivers/gicv2.o
 objs-$(CONFIG_GICV3) += drivers/gicv3.o

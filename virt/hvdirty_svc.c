@@ -476,5 +476,9 @@ static const struct vsock_service hvdirty_service = {
 
 int hvdirty_svc_init(void)
 {
-	return vsock_register_service(&hvdirty_service);
+	int r = vsock_register_service(&hvdirty_service);
+
+	if (r)
+		printf("hv: hvdirty: cannot offer port %u (%d)\n", HVD_PORT, r);
+	return r;
 }

@@ -19,6 +19,7 @@
 #include "virt/exit.h"
 #include "virt/guest_dt.h"
 #include "virt/guest_mem.h"
+#include "virt/hvdirty_svc.h"
 #include "virt/manage.h"
 #include "virt/vconsole.h"
 #include "virt/vcpu.h"
@@ -557,6 +558,8 @@ int vm_start_scenario(const struct board *b)
 	r = gic_request_private(HV_SGI_KICK, kick_handler);
 	if (!r)
 		r = vtimer_init(b);
+	if (!r)
+		r = hvdirty_svc_init();   /* CID 2 services exist before any VM runs */
 	for (unsigned int i = 0; !r && i < scenario.nr_vms; i++)
 		r = vm_create(&vms[i], i, b);
 	if (r)
