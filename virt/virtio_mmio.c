@@ -154,9 +154,15 @@ void virtio_dev_broken(struct virtio_dev *d, const char *why)
 		raise_irq(d, VIRTIO_MMIO_INT_CONFIG);
 }
 
+/* Queues the device has, never more than struct virtio_dev holds. */
+static unsigned int nr_queues(const struct virtio_dev *d)
+{
+	return MIN(d->ops->nr_queues, (unsigned int)VIRTIO_MAX_QUEUES);
+}
+
 void virtio_dev_notify_used(struct virtio_dev *d, unsigned int queue)
 {
-	if (!virtio_dev_live(d) || queue >= d->ops->nr_queues ||
+	if (!virtio_dev_live(d) || queue >= nr_queues(d) ||
 	    !d->vq_ready[queue])
 		return;
 	if (vq_should_notify(&d->vq[queue]))
@@ -168,7 +174,7 @@ void virtio_dev_notify_used(struct virtio_dev *d, unsigned int queue)
 /* The queue QueueSel names, or NULL if the device has no such queue. */
 static struct virtqueue *selected_queue(struct virtio_dev *d)
 {
-	return d->queue_sel < d->ops->nr_queues ? &d->vq[d->queue_sel] : NULL;
+	return d->queue_sel < nr_queues(d) ? &d->vq[d->queue_sel] : NULL;
 }
 
 static u32 device_features_word(const struct virtio_dev *d)
@@ -335,7 +341,7 @@ static bool queue_notify_write(struct virtio_dev *d, u32 v, unsigned int *queue)
 {
 	if (!virtio_dev_live(d))
 		return false;
-	if (v >= d->ops->nr_queues) {
+	if (v >= nr_queues(d)) {
 		virtio_dev_broken(d, "notify of a queue the device does not have");
 		return false;
 	}
