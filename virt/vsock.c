@@ -976,10 +976,11 @@ static const struct virtio_dev_ops vsock_ops = {
 
 /* ------------------------------------------------------------ API */
 
-static bool cid_taken(u64 cid)
+/* Whether a VM other than @vm has @cid. */
+static bool cid_taken(const struct vm *vm, u64 cid)
 {
 	for (unsigned int i = 0; i < SCENARIO_MAX_VMS; i++)
-		if (devs[i].vm && devs[i].cid == cid)
+		if (i != vm->id && devs[i].vm && devs[i].cid == cid)
 			return true;
 	return false;
 }
@@ -991,7 +992,7 @@ int vsock_create(struct vm *vm, unsigned int slot)
 	struct vsock_dev *d = &devs[vm->id];
 	u64 cid = vm->cfg->vsock_cid;
 
-	if (cid <= VSOCK_HOST_CID || cid_taken(cid)) {
+	if (cid <= VSOCK_HOST_CID || cid_taken(vm, cid)) {
 		printf("hv: VM '%s': vsock CID %llu is reserved or taken: give it "
 		       "another `vsock_cid =`\n", vm->name, (unsigned long long)cid);
 		return -EINVAL;
