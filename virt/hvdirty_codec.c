@@ -178,8 +178,3 @@ u32 hvd_put_error(void *out, u16 type, u32 seq, u32 status, const char *why)
 	memset(reason + n, 0, body - n);
 	return hvd_put_reply(out, type, seq, status, body);
 }
-
-bool hvd_log_malformed(u32 nth)
-{
-	return nth <= HVD_LOG_FIRST || nth % HVD_LOG_EVERY == 0;
-}

@@ -77,13 +77,4 @@ u32 hvd_put_reply(void *out, u16 type, u32 seq, u32 status, u32 body);
  */
 u32 hvd_put_error(void *out, u16 type, u32 seq, u32 status, const char *why);
 
-/*
- * Whether a connection logs its @nth malformed request (counting from
- * 1): the first HVD_LOG_FIRST, then every HVD_LOG_EVERY-th, so that a
- * guest cannot flood the console.
- */
-#define HVD_LOG_FIRST 4u
-#define HVD_LOG_EVERY 1000u
-bool hvd_log_malformed(u32 nth);
-
 #endif

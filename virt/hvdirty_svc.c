@@ -337,16 +337,16 @@ static const struct hvd_op ops[] = {
 	[HVD_STATS] = { do_stats, true },
 };
 
-/* Counts a malformed request of @conn, logs it within the limit, and
- * writes the error answer at @out. Returns the answer's length. */
+/* Counts a malformed request of @conn, logs it (manage_refuse() keeps
+ * the log's rate limit), and writes the error answer at @out. Returns
+ * the answer's length. */
 static u32 refuse_malformed(struct hvd_conn *conn, const struct manage_call *mc,
 			    const struct hvd_req *req, void *out)
 {
 	count(&counters[conn->peer->id].malformed);
 	conn->malformed++;
-	if (hvd_log_malformed(conn->malformed))
-		manage_refuse(mc, -EINVAL, "malformed request (%s), %u on this "
-			      "connection", req->why, conn->malformed);
+	manage_refuse(mc, -EINVAL, "malformed request (%s), %u on this connection",
+		      req->why, conn->malformed);
 	return hvd_put_error(out, req->type, req->seq, req->status, req->why);
 }
 

@@ -19,6 +19,7 @@
 #include "lib/console.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/ratelimit.h"
 #include "lib/spinlock.h"
 #include "virt/hvdirty_proto.h"
 #include "virt/manage.h"
@@ -52,19 +53,26 @@ static struct spinlock manage_lock = SPINLOCK_INIT;
 enum pause_state { PAUSE_NONE, PAUSE_PAUSING, PAUSE_HELD };
 static u32 pause_state[SCENARIO_MAX_VMS][SCENARIO_MAX_VMS];
 
+/* Refusals per caller, for the log's rate limit (lib/ratelimit.h): a
+ * guest asking in a loop must not flood the console. */
+static u32 refusals[SCENARIO_MAX_VMS];
+
 int manage_refuse(const struct manage_call *c, int err, const char *fmt, ...)
 {
-	char why[128];
+	/* Relaxed: a count for the rate limit, ordered with nothing. */
+	u32 nth = __atomic_add_fetch(&refusals[c->caller->id], 1, __ATOMIC_RELAXED);
+	char why[128], of[32] = "";
 	va_list ap;
 
+	if (!log_nth_due(nth))
+		return err;
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	if (c->target)
-		printf("hv: %s: VM '%s' %s of VM '%s': %s\n", c->via, c->caller->name,
-		       c->op, c->target->name, why);
-	else
-		printf("hv: %s: VM '%s' %s: %s\n", c->via, c->caller->name, c->op, why);
+		snprintf(of, sizeof(of), " of VM '%s'", c->target->name);
+	printf("hv: %s: VM '%s' %s%s: %s%s\n", c->via, c->caller->name, c->op, of,
+	       why, nth > LOG_BURST ? " (more refusals of this VM not logged)" : "");
 	return err;
 }
 

@@ -449,17 +449,3 @@ TEST(types_have_names)
 	CHECK_STREQ(hvd_type_name(HVD_STATS + 1), "unknown");
 	CHECK_STREQ(hvd_type_name(0xffffffffu), "unknown");
 }
-
-TEST(malformed_requests_are_logged_first_few_then_every_thousandth)
-{
-	u32 logged = 0;
-
-	for (u32 nth = 1; nth <= HVD_LOG_FIRST; nth++)
-		CHECK(hvd_log_malformed(nth));
-	CHECK(!hvd_log_malformed(HVD_LOG_FIRST + 1));
-	CHECK(hvd_log_malformed(HVD_LOG_EVERY));
-	CHECK(hvd_log_malformed(3 * HVD_LOG_EVERY));
-	for (u32 nth = 1; nth <= 10 * HVD_LOG_EVERY; nth++)
-		logged += hvd_log_malformed(nth);
-	CHECK_EQ(logged, HVD_LOG_FIRST + 10);
-}
