@@ -67,9 +67,10 @@ const char guest_name[] = "hvdmgr";
 #define DEFAULT_CKPT_ROUNDS 20
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_WAIT_S 60
-#define DEFAULT_ECHO_BYTES (256u * 1024)
+#define DEFAULT_ECHO_BYTES (64u * 1024)
 #define ECHO_CHUNK (16u * 1024)       /* below both sides' buffers */
 #define ECHO_ACCEPT_MS 60000          /* the echo VM waits this long */
+#define ECHO_RETRY_US 10000           /* refused: the peer may not listen yet */
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1ULL << PAGE_SHIFT)
 #define GIB (1ULL << 30)
@@ -79,6 +80,7 @@ const char guest_name[] = "hvdmgr";
 #define REASON_MAX 256
 #define UNUSED_PORT 1u                /* a CID 2 port no service has */
 #define UNUSED_CID 77u                /* a CID no VM has in our scenarios */
+#define RTT_SAMPLES 64                /* STATS requests timed one by one */
 /* A harvest pass takes at most every page once plus what the rings and
  * the overflow bitmap held before: this many requests mean it never ends. */
 #define HARVEST_CALLS_MAX(pages, max) (4 * ((pages) / (max)) + 256)
@@ -411,6 +413,7 @@ static void refuse_unmanaged(void)
 	struct hvd_digest dg = { .ipa = GUEST_RAM_BASE, .len = PAGE_SIZE };
 	struct hvd_attach at = { 0 };
 	unsigned int perm = 0, novm = 0;
+	char perm_why[HVD_REASON_MAX] = "";
 
 	for (u32 id = 0; id < SCENARIO_MAX_VMS; id++) {
 		int r;
@@ -425,16 +428,16 @@ static void refuse_unmanaged(void)
 		expect("ATTACH of a VM we do not manage", r, HVD_ATTACH, id, &at, sizeof(at));
 		expect("DIGEST of a VM we do not manage", r, HVD_DIGEST, id, &dg, sizeof(dg));
 		count_refusal(r);
-		if (r == HVD_E_PERM)
-			perm++;
-		else
+		if (r == HVD_E_NOVM)
 			novm++;
+		else if (!perm++)
+			memcpy(perm_why, cl.reason, sizeof(perm_why));
 	}
 	if (!perm)
 		mgr_fail("no VM id answered E_PERM: not even our own");
 	expect("STATS of VM 2^32 - 1", HVD_E_NOVM, HVD_STATS, ~0u, NULL, 0);
 	printf("hvdmgr: VMs we do not manage: %u refused with E_PERM (\"%s\"), %u ids "
-	       "with E_NOVM\n", perm, cl.reason, novm);
+	       "with E_NOVM\n", perm, perm_why, novm);
 }
 
 /* Framed requests with bad bodies or headers: answered, and the
@@ -525,7 +528,7 @@ static void refuse_unframed(void)
 		mgr_fail("after an unframed request the service did not close the "
 			 "connection (%d: %s)", r, vsock_why(&dev));
 	vsock_close(bad.s);
-	count_refusal(r);
+	count_refusal(HVD_E_MALFORMED);
 }
 
 /* The service counts what it refused for us, on every connection. */
@@ -804,7 +807,8 @@ static void phase_begin(enum via via)
 	log_start();
 	dround_start(&chk, tgt.view);
 	last_harvest = rt_timer_count(RT_TIMER_VIRT);
-	resume_target();
+	if (tgt.paused)
+		resume_target();
 }
 
 /* `rounds` rounds, every pause_every-th paused; a final exact round
@@ -841,6 +845,9 @@ static void phase_rounds(enum via via)
 	if (chk.total.lost)
 		mgr_fail("%s: %llu page(s) lost", via_name[via],
 			 (unsigned long long)chk.total.lost);
+	if (!chk.total.dirty_seen)
+		mgr_fail("%s: no page was logged dirty: the target did not write (or "
+			 "stopped before: raise its writes=)", via_name[via]);
 }
 
 /* The target paused: one last exact round, logging off, nothing left
@@ -926,12 +933,12 @@ static void compare_digests(void)
 	copy[flip_at] ^= 1;
 	if (flipped == d0)
 		mgr_fail("checkpoint: a copy with a bit flipped has the right digest");
-	printf("hvdmgr: checkpoint: digests equal (%llu pieces of %llu KiB and the "
-	       "whole %llu MiB: 0x%016llx); a copy with one bit flipped gives 0x%016llx, "
-	       "not 0x%016llx\n", (unsigned long long)total.ckpt_pieces,
+	printf("hvdmgr: checkpoint: digests equal: %llu pieces of %llu KiB, all %llu MiB "
+	       "0x%016llx\n", (unsigned long long)total.ckpt_pieces,
 	       (unsigned long long)(DIGEST_PIECE >> 10), (unsigned long long)(size >> 20),
-	       (unsigned long long)whole, (unsigned long long)flipped,
-	       (unsigned long long)d0);
+	       (unsigned long long)whole);
+	printf("hvdmgr: checkpoint: a copy with one bit flipped: 0x%016llx, the target's "
+	       "0x%016llx\n", (unsigned long long)flipped, (unsigned long long)d0);
 }
 
 /*
@@ -996,6 +1003,25 @@ static void tail(enum via via)
 		mgr_fail("%llu page(s) lost", (unsigned long long)chk.total.lost);
 }
 
+/* The round trip of a small request (STATS): average and best. */
+static void measure_round_trip(void)
+{
+	struct hvd_stats st;
+	u64 best = ~0ULL, sum = 0;
+
+	for (unsigned int i = 0; i < RTT_SAMPLES; i++) {
+		u64 t = rt_timer_count(RT_TIMER_VIRT);
+
+		must(HVD_STATS, "STATS", NULL, 0, &st, sizeof(st));
+		t = rt_timer_count(RT_TIMER_VIRT) - t;
+		sum += t;
+		best = MIN(best, t);
+	}
+	printf("hvdmgr: round trip of a STATS request: %llu us on average, %llu us at "
+	       "best (%u requests)\n", (unsigned long long)rt_ticks_to_us(sum / RTT_SAMPLES),
+	       (unsigned long long)rt_ticks_to_us(best), RTT_SAMPLES);
+}
+
 static void print_stats(void)
 {
 	struct hvd_stats st;
@@ -1037,13 +1063,26 @@ static void echo_pattern(u8 *buf, u64 at, u32 len)
 	}
 }
 
+/* The echo VM boots with us: until it listens, its device (or its
+ * driver) refuses; it gets timeout_ms to start. */
+static int echo_connect(const struct hvd_vm *peer, struct vsock_sock **s)
+{
+	u64 deadline = rt_deadline_ms(cfg.timeout_ms);
+	int r;
+
+	while ((r = vsock_connect(&dev, peer->vsock_cid, HVDMGR_ECHO_PORT, cfg.timeout_ms,
+				  s)) == VSOCK_E_REFUSED && !rt_past(deadline))
+		gu_sleep_us(ECHO_RETRY_US);
+	return r;
+}
+
 /* Manager side: to the echo VM and back, ECHO_CHUNK at a time. */
 static void echo_test(const struct hvd_vm *peer)
 {
 	static u8 out[ECHO_CHUNK], in[ECHO_CHUNK];
 	struct vsock_sock *s;
 	u64 began = rt_timer_count(RT_TIMER_VIRT), us;
-	int r = vsock_connect(&dev, peer->vsock_cid, HVDMGR_ECHO_PORT, cfg.timeout_ms, &s);
+	int r = echo_connect(peer, &s);
 
 	if (r)
 		mgr_fail("echo: connect to VM %u (CID %u): %s", peer->id, peer->vsock_cid,
@@ -1137,9 +1176,9 @@ static void run_intruder(void)
 	       sizeof(hv));
 	expect("RESET of the target", HVD_E_PERM, HVD_RESET, cfg.target, NULL, 0);
 	expect("DIGEST of the target", HVD_E_PERM, HVD_DIGEST, cfg.target, &dg, sizeof(dg));
-	expect("STATS of VM 2^32 - 1", HVD_E_NOVM, HVD_STATS, ~0u, NULL, 0);
 	printf("hvdmgr: intruder: %llu requests about VM %u refused (\"%s\")\n",
 	       (unsigned long long)total.refused, cfg.target, cl.reason);
+	expect("STATS of VM 2^32 - 1", HVD_E_NOVM, HVD_STATS, ~0u, NULL, 0);
 	if (hvd_close(&cl))
 		rt_fail("%s", hvd_why(&cl));
 	if (cfg.probe_cid)
@@ -1157,11 +1196,12 @@ static void run_manager(void)
 	enum via last;
 
 	start_vsock();
+	/* The target was started with us: held still while we set up, so
+	 * that its writes are spent in the rounds. */
+	pause_target();
 	check_list(&peer);
 	if (cfg.has_peer)
 		echo_test(&peer);
-	/* The target was started with us: held still while we set up. */
-	pause_target();
 	check_refusals();
 	dround_init(&chk, NULL, tgt.npages, cfg.demo);
 	for (unsigned int i = 0; i < cfg.nr_via; i++) {
@@ -1177,6 +1217,7 @@ static void run_manager(void)
 		checkpoint(last);
 	if (cfg.until_stopped && !total.final_on_stopped)
 		tail(last);
+	measure_round_trip();
 	print_stats();
 	phase_end(last);
 	if (tgt.paused)

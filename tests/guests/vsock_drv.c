@@ -38,9 +38,10 @@ _Static_assert(sizeof(struct virtio_vsock_hdr) == 44, "virtio 1.2 §5.10.6 heade
 /* Local ports we connect from: Linux's ephemeral range. */
 #define VSOCK_EPHEMERAL_PORT 49152u
 #define SHUTDOWN_BOTH (VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND)
-/* A wait polls this often before it sleeps a little between polls, so
- * that a guest waiting on another VM leaves the host CPU to it. */
-#define IDLE_SPINS 256
+/* A wait polls without a break this long, then sleeps a little between
+ * polls, so that a guest waiting on another VM leaves the host CPU to it
+ * (and one served at once, as by CID 2 on its own vCPU, is not slowed). */
+#define IDLE_AFTER_US 2000
 #define IDLE_SLEEP_US 100
 /* Reads of the config space retried while its generation moves. */
 #define CONFIG_RETRIES 16
@@ -110,6 +111,33 @@ static int timed_out(struct vsock_dev *d, const char *what)
 				     status);
 	return fail(d, VSOCK_E_TIMEOUT, "%s: no answer in time (device status 0x%x)",
 		    what, status);
+}
+
+/* -------------------------------------------------------------- waits */
+
+/* A bounded wait: its deadline, and when it starts to sleep between polls. */
+struct wait {
+	u64 deadline, sleep_from;
+};
+
+static struct wait wait_begin(u64 ms)
+{
+	u64 now = rt_timer_count(RT_TIMER_VIRT);
+
+	return (struct wait){ .deadline = now + rt_ms_to_ticks(ms),
+			      .sleep_from = now + IDLE_AFTER_US * rt_counter_freq() / 1000000 };
+}
+
+/* A wait that is over already: for sends that must not wait (and are
+ * made again later if there is no room now). */
+static const struct wait no_wait;
+
+static void wait_idle(const struct wait *w)
+{
+	if (rt_past(w->sleep_from))
+		gu_sleep_us(IDLE_SLEEP_US);
+	else
+		cpu_relax();
 }
 
 /* ------------------------------------------------------------- queues */
@@ -454,10 +482,9 @@ static int tx_free_slot(const struct vsock_dev *d)
 static void rx_drain(struct vsock_dev *d);
 
 /* A free TX slot, waiting for the device to take sent ones (draining
- * RX meanwhile) until @deadline. */
-static int tx_slot(struct vsock_dev *d, u64 deadline)
+ * RX meanwhile) within @w. */
+static int tx_slot(struct vsock_dev *d, const struct wait *w)
 {
-	unsigned int spins = 0;
 	int slot;
 
 	for (;;) {
@@ -467,21 +494,21 @@ static int tx_slot(struct vsock_dev *d, u64 deadline)
 		slot = tx_free_slot(d);
 		if (slot >= 0)
 			return slot;
+		if (w == &no_wait)
+			return VSOCK_E_TIMEOUT;     /* not an error: sent later */
 		rx_drain(d);
-		if (rt_past(deadline))
+		if (rt_past(w->deadline))
 			return timed_out(d, "TX queue full");
-		if (++spins % IDLE_SPINS == 0)
-			gu_sleep_us(IDLE_SLEEP_US);
-		cpu_relax();
+		wait_idle(w);
 	}
 }
 
 /* Sends one packet with header @h (ours to fill but for the payload
  * length) and @len bytes of @data. */
 static int tx_packet(struct vsock_dev *d, const struct virtio_vsock_hdr *h,
-		     const void *data, u32 len, u64 deadline)
+		     const void *data, u32 len, const struct wait *w)
 {
-	int slot = tx_slot(d, deadline);
+	int slot = tx_slot(d, w);
 	struct vsock_tx_pkt *p;
 
 	if (slot < 0)
@@ -502,7 +529,7 @@ static int tx_packet(struct vsock_dev *d, const struct virtio_vsock_hdr *h,
 /* A packet of socket @s: addresses, and our credit (which the peer
  * hears of with every packet). */
 static int sock_send_op(struct vsock_sock *s, u16 op, u32 flags, const void *data,
-			u32 len, u64 deadline)
+			u32 len, const struct wait *w)
 {
 	struct vsock_dev *d = s->dev;
 	struct virtio_vsock_hdr h = {
@@ -511,7 +538,7 @@ static int sock_send_op(struct vsock_sock *s, u16 op, u32 flags, const void *dat
 		.type = VIRTIO_VSOCK_TYPE_STREAM, .op = op, .flags = flags,
 		.buf_alloc = VSOCK_SOCK_BUF, .fwd_cnt = s->fwd_cnt,
 	};
-	int r = tx_packet(d, &h, data, len, deadline);
+	int r = tx_packet(d, &h, data, len, w);
 
 	if (!r)
 		s->fwd_sent = s->fwd_cnt;
@@ -522,35 +549,35 @@ static int sock_send_op(struct vsock_sock *s, u16 op, u32 flags, const void *dat
  * (what is left goes with the next call). */
 static void send_owed(struct vsock_dev *d)
 {
-	u64 now = rt_timer_count(RT_TIMER_VIRT);   /* a deadline already past: no wait */
 
 	tx_reclaim(d);
-	for (unsigned int i = 0; i < VSOCK_MAX_SOCKS && tx_free_slot(d) >= 0; i++) {
+	for (unsigned int i = 0; i < VSOCK_MAX_SOCKS; i++) {
 		struct vsock_sock *s = &d->socks[i];
 
 		if (s->state == SOCK_FREE)
 			continue;
-		if (s->rst_due && !sock_send_op(s, VIRTIO_VSOCK_OP_RST, 0, NULL, 0, now)) {
+		if (s->rst_due && !sock_send_op(s, VIRTIO_VSOCK_OP_RST, 0, NULL, 0,
+						&no_wait)) {
 			s->rst_due = false;
 			s->state = SOCK_CLOSED;
 		}
 		if (s->response_due &&
-		    !sock_send_op(s, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0, now))
+		    !sock_send_op(s, VIRTIO_VSOCK_OP_RESPONSE, 0, NULL, 0, &no_wait))
 			s->response_due = false;
 		if (s->credit_update_due &&
-		    !sock_send_op(s, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0, now)) {
+		    !sock_send_op(s, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0, NULL, 0, &no_wait)) {
 			s->credit_update_due = false;
 			s->credit_updates_sent++;
 		}
 	}
-	if (d->orphan_rst_due && tx_free_slot(d) >= 0) {
+	if (d->orphan_rst_due) {
 		struct virtio_vsock_hdr h = {
 			.src_cid = d->guest_cid, .dst_cid = d->orphan.src_cid,
 			.src_port = d->orphan.dst_port, .dst_port = d->orphan.src_port,
 			.type = VIRTIO_VSOCK_TYPE_STREAM, .op = VIRTIO_VSOCK_OP_RST,
 		};
 
-		if (!tx_packet(d, &h, NULL, 0, now))
+		if (!tx_packet(d, &h, NULL, 0, &no_wait))
 			d->orphan_rst_due = false;
 	}
 }
@@ -793,33 +820,24 @@ void vsock_poll(struct vsock_dev *d)
 
 /* ------------------------------------------------------------ sockets */
 
-/* One step of a wait: poll, then the bound; every IDLE_SPINS steps a
- * short sleep. 0 to go on, else the error. */
-static int wait_step(struct vsock_dev *d, u64 deadline, unsigned int *spins,
-		     const char *what)
+/* One step of a wait: poll, then the bound, then a pause. 0 to go on,
+ * else the error. */
+static int wait_step(struct vsock_dev *d, const struct wait *w, const char *what)
 {
 	vsock_poll(d);
 	if (d->broken)
 		return VSOCK_E_DEVICE;
-	if (rt_past(deadline))
+	if (rt_past(w->deadline))
 		return timed_out(d, what);
-	if (++*spins % IDLE_SPINS == 0)
-		gu_sleep_us(IDLE_SLEEP_US);
-	cpu_relax();
+	wait_idle(w);
 	return 0;
-}
-
-static u64 sock_deadline(const struct vsock_sock *s)
-{
-	return rt_deadline_ms(s->timeout_ms);
 }
 
 int vsock_connect(struct vsock_dev *d, u64 cid, u32 port, u64 timeout_ms,
 		  struct vsock_sock **out)
 {
 	struct vsock_sock *s;
-	unsigned int spins = 0;
-	u64 deadline = rt_deadline_ms(timeout_ms);
+	struct wait w = wait_begin(timeout_ms);
 	int r;
 
 	if (d->broken)
@@ -832,9 +850,9 @@ int vsock_connect(struct vsock_dev *d, u64 cid, u32 port, u64 timeout_ms,
 	s->local_port = d->next_port++;
 	s->timeout_ms = timeout_ms;
 	s->state = SOCK_CONNECTING;
-	r = sock_send_op(s, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0, deadline);
+	r = sock_send_op(s, VIRTIO_VSOCK_OP_REQUEST, 0, NULL, 0, &w);
 	while (!r && s->state == SOCK_CONNECTING)
-		r = wait_step(d, deadline, &spins, "connect");
+		r = wait_step(d, &w, "connect");
 	if (!r && s->state == SOCK_OPEN && !s->err) {
 		*out = s;
 		return 0;
@@ -855,8 +873,7 @@ void vsock_listen(struct vsock_dev *d, u32 port)
 int vsock_accept(struct vsock_dev *d, u64 wait_ms, u64 timeout_ms,
 		 struct vsock_sock **out)
 {
-	u64 deadline = rt_deadline_ms(wait_ms);
-	unsigned int spins = 0;
+	struct wait w = wait_begin(wait_ms);
 	int r = 0;
 
 	while (!r) {
@@ -870,7 +887,7 @@ int vsock_accept(struct vsock_dev *d, u64 wait_ms, u64 timeout_ms,
 				return 0;
 			}
 		}
-		r = wait_step(d, deadline, &spins, "accept");
+		r = wait_step(d, &w, "accept");
 	}
 	return r;
 }
@@ -900,8 +917,7 @@ int vsock_send(struct vsock_sock *s, const void *buf, u32 len)
 {
 	struct vsock_dev *d = s->dev;
 	const u8 *p = buf;
-	u64 deadline = sock_deadline(s);
-	unsigned int spins = 0;
+	struct wait w = wait_begin(s->timeout_ms);
 	bool asked = false;
 
 	while (len) {
@@ -921,15 +937,15 @@ int vsock_send(struct vsock_sock *s, const void *buf, u32 len)
 				s->credit_requests_sent++;
 				asked = true;
 				r = sock_send_op(s, VIRTIO_VSOCK_OP_CREDIT_REQUEST, 0, NULL, 0,
-						 deadline);
+						 &w);
 			}
 			if (!r)
-				r = wait_step(d, deadline, &spins, "send: waiting for credit");
+				r = wait_step(d, &w, "send: waiting for credit");
 			if (r)
 				return r;
 			continue;
 		}
-		r = sock_send_op(s, VIRTIO_VSOCK_OP_RW, 0, p, n, deadline);
+		r = sock_send_op(s, VIRTIO_VSOCK_OP_RW, 0, p, n, &w);
 		if (r)
 			return r;
 		s->tx_cnt += n;
@@ -963,14 +979,14 @@ static u32 sock_take(struct vsock_sock *s, u8 *dst, u32 max)
 
 /* Waits for bytes: with nothing buffered, the peer must know all the
  * room we have (else both could wait for ever). */
-static int wait_readable(struct vsock_sock *s, u64 deadline, unsigned int *spins)
+static int wait_readable(struct vsock_sock *s, const struct wait *w)
 {
 	struct vsock_dev *d = s->dev;
 	int r;
 
 	if (s->fwd_cnt != s->fwd_sent)
 		s->credit_update_due = true;
-	r = wait_step(d, deadline, spins, "receive");
+	r = wait_step(d, w, "receive");
 	if (r || vsock_readable(s))
 		return r;
 	r = sock_state_err(s);
@@ -987,8 +1003,7 @@ static int wait_readable(struct vsock_sock *s, u64 deadline, unsigned int *spins
 int vsock_recv(struct vsock_sock *s, void *buf, u32 len)
 {
 	u8 *p = buf;
-	u64 deadline = sock_deadline(s);
-	unsigned int spins = 0;
+	struct wait w = wait_begin(s->timeout_ms);
 
 	while (len) {
 		u32 n = sock_take(s, p, len);
@@ -998,7 +1013,7 @@ int vsock_recv(struct vsock_sock *s, void *buf, u32 len)
 		len -= n;
 		if (!len)
 			break;
-		r = wait_readable(s, deadline, &spins);
+		r = wait_readable(s, &w);
 		if (r)
 			return r;
 	}
@@ -1008,11 +1023,10 @@ int vsock_recv(struct vsock_sock *s, void *buf, u32 len)
 
 int vsock_recv_some(struct vsock_sock *s, void *buf, u32 max)
 {
-	u64 deadline = sock_deadline(s);
-	unsigned int spins = 0;
+	struct wait w = wait_begin(s->timeout_ms);
 
 	while (!vsock_readable(s)) {
-		int r = wait_readable(s, deadline, &spins);
+		int r = wait_readable(s, &w);
 
 		if (r)
 			return r;
@@ -1025,18 +1039,16 @@ int vsock_recv_some(struct vsock_sock *s, void *buf, u32 max)
 int vsock_close(struct vsock_sock *s)
 {
 	struct vsock_dev *d = s->dev;
-	u64 deadline = sock_deadline(s);
-	unsigned int spins = 0;
+	struct wait w = wait_begin(s->timeout_ms);
 	int r = 0;
 
 	if (s->state == SOCK_OPEN && !s->peer_reset && !d->broken) {
 		s->state = SOCK_CLOSING;
-		r = sock_send_op(s, VIRTIO_VSOCK_OP_SHUTDOWN, SHUTDOWN_BOTH, NULL, 0,
-				 deadline);
+		r = sock_send_op(s, VIRTIO_VSOCK_OP_SHUTDOWN, SHUTDOWN_BOTH, NULL, 0, &w);
 		while (!r && !s->peer_reset && s->state != SOCK_CLOSED)
-			r = wait_step(d, deadline, &spins, "close: waiting for the peer's RST");
+			r = wait_step(d, &w, "close: waiting for the peer's RST");
 		if (r == VSOCK_E_TIMEOUT)
-			sock_send_op(s, VIRTIO_VSOCK_OP_RST, 0, NULL, 0, deadline);
+			sock_send_op(s, VIRTIO_VSOCK_OP_RST, 0, NULL, 0, &no_wait);
 	} else {
 		r = s->err;
 	}
