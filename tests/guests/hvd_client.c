@@ -201,8 +201,10 @@ int hvd_harvest(struct hvd_client *c, u32 vm, u32 flags, u32 max, hvd_entry_fn f
 				 "at most %u), more %u, in %u bytes", head.count, max,
 				 head.more, h.len);
 	for (u32 done = 0; done < head.count;) {
-		u32 n = MIN(head.count - done, (u32)ENTRY_CHUNK);
+		u32 n = head.count - done;
 
+		if (n > ENTRY_CHUNK)
+			n = ENTRY_CHUNK;
 		r = recv(c, chunk, n * sizeof(struct hvd_entry));
 		if (r)
 			return r;

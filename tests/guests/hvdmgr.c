@@ -67,8 +67,8 @@ const char guest_name[] = "hvdmgr";
 #define DEFAULT_CKPT_ROUNDS 20
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_WAIT_S 60
-#define DEFAULT_ECHO_BYTES (64u * 1024)
-#define ECHO_CHUNK (16u * 1024)       /* below both sides' buffers */
+#define DEFAULT_ECHO_BYTES 0x10000ULL   /* 64 KiB */
+#define ECHO_CHUNK 0x4000u            /* 16 KiB: below both sides' buffers */
 #define ECHO_ACCEPT_MS 60000          /* the echo VM waits this long */
 #define ECHO_RETRY_US 10000           /* refused: the peer may not listen yet */
 #define PAGE_SHIFT 12
@@ -80,7 +80,7 @@ const char guest_name[] = "hvdmgr";
 #define REASON_MAX 256
 #define UNUSED_PORT 1u                /* a CID 2 port no service has */
 #define UNUSED_CID 77u                /* a CID no VM has in our scenarios */
-#define RTT_SAMPLES 64                /* STATS requests timed one by one */
+#define RTT_SAMPLES 64u               /* STATS requests timed one by one */
 /* A harvest pass takes at most every page once plus what the rings and
  * the overflow bitmap held before: this many requests mean it never ends. */
 #define HARVEST_CALLS_MAX(pages, max) (4 * ((pages) / (max)) + 256)
@@ -1095,9 +1095,9 @@ static void echo_test(const struct hvd_vm *peer)
 		if (r)
 			mgr_fail("echo: at byte %llu: %s", (unsigned long long)at,
 				 vsock_why(&dev));
-		if (memcmp(in, out, ECHO_CHUNK))
-			mgr_fail("echo: bytes %llu..%llu came back different",
-				 (unsigned long long)at, (unsigned long long)(at + ECHO_CHUNK));
+		if (memcmp(in, out, ECHO_CHUNK) != 0)
+			mgr_fail("echo: %u bytes from byte %llu came back different",
+				 ECHO_CHUNK, (unsigned long long)at);
 	}
 	r = vsock_close(s);
 	if (r)

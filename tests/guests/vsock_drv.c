@@ -284,7 +284,7 @@ static void rx_post(struct vsock_dev *d, u16 buf)
 static void rx_fill(struct vsock_dev *d)
 {
 	for (u16 i = 0; i < VSOCK_RX_BUFS; i++) {
-		struct vring_desc *h = &d->rxq.desc[2 * i], *p = h + 1;
+		struct vring_desc *h = &d->rxq.desc[(size_t)2 * i], *p = h + 1;
 
 		*h = (struct vring_desc){ .addr = (u64)&d->rx_hdr[i], .len = HDR_SIZE,
 					  .flags = VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
@@ -485,9 +485,9 @@ static void rx_drain(struct vsock_dev *d);
  * RX meanwhile) within @w. */
 static int tx_slot(struct vsock_dev *d, const struct wait *w)
 {
-	int slot;
-
 	for (;;) {
+		int slot;
+
 		tx_reclaim(d);
 		if (d->broken)
 			return VSOCK_E_DEVICE;
@@ -648,9 +648,9 @@ static void accept_request(struct vsock_dev *d, const struct virtio_vsock_hdr *h
 static __printf(3, 4) void sock_violation(struct vsock_sock *s, int err,
 					  const char *fmt, ...)
 {
-	va_list ap;
-
 	if (!s->err) {
+		va_list ap;
+
 		va_start(ap, fmt);
 		vsnprintf(s->dev->why, sizeof(s->dev->why), fmt, ap);
 		va_end(ap);

@@ -38,7 +38,7 @@ enum vsock_err {
 #define VSOCK_RX_DATA 4096            /* payload bytes per RX buffer */
 #define VSOCK_TX_DATA 4096            /* payload bytes per TX packet at most */
 /* Per socket: the receive buffer whose size we advertise (buf_alloc). */
-#define VSOCK_SOCK_BUF (64u * 1024)
+#define VSOCK_SOCK_BUF 0x10000u      /* 64 KiB */
 #define VSOCK_MAX_SOCKS 4
 #define VSOCK_WHY_MAX 160
 
