@@ -490,6 +490,22 @@ TEST(request_on_an_open_connection_resets_it)
 	CHECK(hv_teardown());
 }
 
+TEST(reset_during_process_closes_once_it_returns)
+{
+	fresh(ALL3);
+	CHECK(connect(0, PORT, HV_PORT_ECHO));
+	hv_policy.reset_in_process = true;
+	send_rw(0, PORT, VSOCK_HOST_CID, HV_PORT_ECHO, "abc", 3);
+	CHECK_EQ(hv_svc.closes, 1);
+	CHECK(!hv_svc.closed_while_busy);
+	CHECK(hv_status(0) == 0);
+	hv_policy.reset_in_process = false;
+	CHECK_EQ(hv_setup(0, true) & VIRTIO_STATUS_DRIVER_OK, VIRTIO_STATUS_DRIVER_OK);
+	hv_post_rx(0, 4, NULL);
+	CHECK(connect(0, PORT, HV_PORT_ECHO));
+	CHECK(hv_teardown());
+}
+
 TEST(device_reset_ends_every_connection)
 {
 	fresh(ALL3);

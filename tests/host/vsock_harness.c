@@ -245,6 +245,16 @@ static void svc_process(void *state, struct vsock_conn *c)
 	hv_svc.bytes_read += n;
 	if (hv_policy.close_in_process)
 		vsock_conn_close(c);
+	if (hv_policy.reset_in_process) {
+		hv_reset(vsock_conn_peer(c)->id);
+		/* What it does now goes nowhere, and harms nothing. */
+		n = vsock_conn_readable(c);
+		vsock_conn_commit(c, 8);
+		vsock_conn_consume(c, 1);
+		vsock_conn_close(c);
+		if (n || vsock_conn_peek(c, &n, sizeof(n)))
+			abort();
+	}
 	s->busy = false;
 }
 
@@ -423,11 +433,12 @@ static bool drv_add(struct hv_vm *h, unsigned int q, const struct hv_layout *l,
 				       (k + 1 < n ? VRING_DESC_F_NEXT : 0)),
 			.next = next,
 		};
-		if (!in) {
+		if (!in && data) {
 			memcpy(ram_at(h, at), data, len);
 			data += len;
-			dq->chains[head].out_len += len;
 		}
+		if (!in)
+			dq->chains[head].out_len += len;
 		at += len;
 	}
 	avail(h, q)->ring[dq->avail_idx % dq->size] = head;
@@ -527,7 +538,8 @@ void hv_poke_last_tx_len(unsigned int i, u32 len)
 	u16 head = avail(h, VSOCK_VQ_TX)->ring[(u16)(dq->avail_idx - 1) % dq->size];
 	const struct drv_chain *c = &dq->chains[head];
 
-	desc(h, VSOCK_VQ_TX, c->desc[c->n - 1])->len = len;
+	if (dq->avail_idx && c->n)
+		desc(h, VSOCK_VQ_TX, c->desc[c->n - 1])->len = len;
 }
 
 void hv_send(unsigned int i, const struct virtio_vsock_hdr *hdr, const void *payload)

@@ -44,6 +44,8 @@ struct hv_policy {
 	u32 consume_max;         /* at most this many bytes per process(); 0: all */
 	bool close_in_process;   /* vsock_conn_close() from process() */
 	u32 write_len;           /* sink: writes this many bytes per call */
+	bool reset_in_process;   /* the driver resets the device meanwhile
+				  * (as another vCPU of the VM could) */
 };
 
 struct hv_svc_stats {
