@@ -214,7 +214,7 @@ test: setup
 
 demo: setup
 	$(Q)$(MAKE) --no-print-directory O=$(O)/demo qemu_virt_defconfig
-	$(Q)$(MAKE) --no-print-directory O=$(O)/demo SCENARIO=$(srctree)/configs/hello.scenario
+	$(Q)$(MAKE) --no-print-directory O=$(O)/demo SCENARIO=$(srctree)/configs/demo.scenario
 	$(Q)$(srctree)/scripts/qemu.sh virt $(obj)/demo/hypervisor.bin
 
 # Static analysis of every C file (cppcheck, clang-tidy) as configured.

@@ -140,6 +140,9 @@ build_vms_image rpi4-isolation rpi4 tests/scenarios/isolation-rpi4.scenario
 build_vms_image dirty-virt virt-dirty tests/scenarios/dirty-virt.scenario
 build_vms_image dirty-rpi4 rpi4-dirty tests/scenarios/dirty-rpi4.scenario
 build_vms_image dirty-crash virt-dirty tests/scenarios/dirty-crash.scenario
+build_vms_image vsock-virt virt tests/scenarios/vsock-virt.scenario
+build_vms_image vsock-rpi4 rpi4 tests/scenarios/vsock-rpi4.scenario
+build_vms_image demo-virt virt configs/demo.scenario
 # Last: the plain images' directories are left as they were built.
 make --no-print-directory O="$out/test-virt" SCENARIO= >/dev/null 2>&1
 make --no-print-directory O="$out/test-rpi4" SCENARIO= >/dev/null 2>&1
