@@ -48,6 +48,7 @@
 
 #include "lib/compiler.h"
 #include "lib/printf.h"
+#include "lib/spinlock.h"
 #include "lib/string.h"
 #include "tests/guests/dirtyround.h"
 #include "tests/guests/gutil.h"
@@ -67,10 +68,14 @@ const char guest_name[] = "hvdmgr";
 #define DEFAULT_CKPT_ROUNDS 20
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_WAIT_S 60
-#define DEFAULT_ECHO_BYTES 0x10000ULL   /* 64 KiB */
-#define ECHO_CHUNK 0x4000u            /* 16 KiB: below both sides' buffers */
+#define DEFAULT_ECHO_BYTES 0x40000ULL   /* 256 KiB: 4 times either buffer */
 #define ECHO_ACCEPT_MS 60000          /* the echo VM waits this long */
 #define ECHO_RETRY_US 10000           /* refused: the peer may not listen yet */
+/* The echo VM starts reading this late, and the manager, once out of
+ * credit, starts taking the echo back this late: each side's buffer
+ * fills, so each sender runs out of credit and gets it back. */
+#define ECHO_PEER_DELAY_US 20000
+#define ECHO_MGR_DELAY_US 50000
 #define PAGE_SHIFT 12
 #define PAGE_SIZE (1ULL << PAGE_SHIFT)
 #define GIB (1ULL << 30)
@@ -294,11 +299,9 @@ static void parse_args(void)
 	cfg.until_stopped = rt_arg_u64_or("until_stopped", 1);
 	cfg.event_idx = rt_arg_u64_or("event_idx", 1);
 	if (!cfg.rounds || !cfg.pause_every || !cfg.ckpt_rounds || !cfg.timeout_ms ||
-	    !cfg.harvest_max || cfg.harvest_max > HVD_HARVEST_MAX ||
-	    cfg.echo_bytes % ECHO_CHUNK || cfg.echo_bytes > (1ULL << 32))
-		rt_fail("bootargs: rounds=, pause_every=, ckpt_rounds=, timeout_ms= must be "
-			"positive, harvest_max= 1..%u, echo_bytes= a multiple of %u",
-			HVD_HARVEST_MAX, ECHO_CHUNK);
+	    !cfg.harvest_max || cfg.harvest_max > HVD_HARVEST_MAX || !cfg.echo_bytes)
+		rt_fail("bootargs: rounds=, pause_every=, ckpt_rounds=, timeout_ms=, "
+			"echo_bytes= must be positive, harvest_max= 1..%u", HVD_HARVEST_MAX);
 }
 
 /* ------------------------------------------------------------- set-up */
@@ -1053,14 +1056,12 @@ static void print_stats(void)
 
 /* ------------------------------------------------------------- echo */
 
-/* @len bytes of a pattern no two offsets of a 2^32 window share. */
-static void echo_pattern(u8 *buf, u64 at, u32 len)
+/* The echo stream's byte at offset @x: no two offsets 256 bytes or a
+ * packet apart carry the same run, so lost, repeated or reordered
+ * packets show. */
+static u8 echo_byte(u64 x)
 {
-	for (u32 i = 0; i < len; i += 4) {
-		u32 v = (u32)(at + i) * 2654435761u;   /* Knuth's multiplicative hash */
-
-		memcpy(buf + i, &v, 4);
-	}
+	return (u8)(x + (x >> 8) * 7 + (x >> 16) * 13);
 }
 
 /* The echo VM boots with us: until it listens, its device (or its
@@ -1076,36 +1077,80 @@ static int echo_connect(const struct hvd_vm *peer, struct vsock_sock **s)
 	return r;
 }
 
-/* Manager side: to the echo VM and back, ECHO_CHUNK at a time. */
+/* Takes what came back, checked against what was sent. Returns the
+ * count (0 if nothing is there yet). */
+static u32 echo_take(struct vsock_sock *s, u64 at, u64 left)
+{
+	static u8 in[VSOCK_TX_DATA];
+	int r;
+
+	if (!vsock_readable(s))
+		return 0;
+	r = vsock_recv_some(s, in, (u32)MIN(left, (u64)sizeof(in)));
+	if (r < 0)
+		mgr_fail("echo: receive at byte %llu: %s", (unsigned long long)at,
+			 vsock_why(&dev));
+	for (int i = 0; i < r; i++)
+		if (in[i] != echo_byte(at + (u64)i))
+			mgr_fail("echo: byte %llu came back as 0x%02x, not 0x%02x",
+				 (unsigned long long)(at + (u64)i), in[i], echo_byte(at + (u64)i));
+	return (u32)r;
+}
+
+/*
+ * Manager side: echo_bytes to the echo VM and back, sending whenever its
+ * credit allows and taking back whatever came meanwhile, so that both
+ * sides' buffers (64 KiB) fill and credit runs out and is given back
+ * both ways. A wait without progress is bounded by timeout_ms.
+ */
 static void echo_test(const struct hvd_vm *peer)
 {
-	static u8 out[ECHO_CHUNK], in[ECHO_CHUNK];
+	static u8 out[VSOCK_TX_DATA];
 	struct vsock_sock *s;
-	u64 began = rt_timer_count(RT_TIMER_VIRT), us;
+	u64 began = rt_timer_count(RT_TIMER_VIRT), sent = 0, back = 0, us;
+	u64 deadline = rt_deadline_ms(cfg.timeout_ms);
+	bool delayed = false;
 	int r = echo_connect(peer, &s);
 
 	if (r)
 		mgr_fail("echo: connect to VM %u (CID %u): %s", peer->id, peer->vsock_cid,
 			 vsock_why(&dev));
-	for (u64 at = 0; at < cfg.echo_bytes; at += ECHO_CHUNK) {
-		echo_pattern(out, at, ECHO_CHUNK);
-		r = vsock_send(s, out, ECHO_CHUNK);
-		if (!r)
-			r = vsock_recv(s, in, ECHO_CHUNK);
-		if (r)
-			mgr_fail("echo: at byte %llu: %s", (unsigned long long)at,
+	while (back < cfg.echo_bytes) {
+		u32 n = (u32)MIN(cfg.echo_bytes - sent, (u64)sizeof(out)), got;
+
+		for (u32 i = 0; i < n; i++)
+			out[i] = echo_byte(sent + i);
+		r = n ? vsock_send_some(s, out, n) : 0;
+		if (r < 0)
+			mgr_fail("echo: send at byte %llu: %s", (unsigned long long)sent,
 				 vsock_why(&dev));
-		if (memcmp(in, out, ECHO_CHUNK) != 0)
-			mgr_fail("echo: %u bytes from byte %llu came back different",
-				 ECHO_CHUNK, (unsigned long long)at);
+		sent += (u64)r;
+		if (s->stalled && !delayed) {
+			gu_sleep_us(ECHO_MGR_DELAY_US);
+			delayed = true;
+		}
+		got = echo_take(s, back, cfg.echo_bytes - back);
+		back += got;
+		if (r || got) {
+			deadline = rt_deadline_ms(cfg.timeout_ms);
+		} else if (rt_past(deadline)) {
+			mgr_fail("echo: no progress in %llu ms at %llu bytes sent, %llu back",
+				 (unsigned long long)cfg.timeout_ms, (unsigned long long)sent,
+				 (unsigned long long)back);
+		} else {
+			vsock_poll(&dev);
+			cpu_relax();
+		}
 	}
 	r = vsock_close(s);
 	if (r)
 		mgr_fail("echo: close: %s", vsock_why(&dev));
 	us = rt_ticks_to_us(rt_timer_count(RT_TIMER_VIRT) - began);
-	printf("hvdmgr: echo: %llu KiB to VM %u (CID %u) and back in %llu ms\n",
+	printf("hvdmgr: echo: %llu KiB to VM %u (CID %u) and back in %llu ms; %llu "
+	       "stalls for its credit, %llu credit updates sent\n",
 	       (unsigned long long)(cfg.echo_bytes >> 10), peer->id, peer->vsock_cid,
-	       (unsigned long long)(us / 1000));
+	       (unsigned long long)(us / 1000), (unsigned long long)s->credit_waits,
+	       (unsigned long long)s->credit_updates_sent);
 }
 
 /* role=echo: one connection, every byte back, until the peer shuts down. */
@@ -1124,6 +1169,7 @@ static void run_echo(void)
 	r = vsock_accept(&dev, ECHO_ACCEPT_MS, DEFAULT_TIMEOUT_MS, &s);
 	if (r)
 		rt_fail("echo: no connection: %s", vsock_why(&dev));
+	gu_sleep_us(ECHO_PEER_DELAY_US);
 	while ((r = vsock_recv_some(s, buf, sizeof(buf))) > 0) {
 		bytes += (u64)r;
 		r = vsock_send(s, buf, (u32)r);
@@ -1132,6 +1178,9 @@ static void run_echo(void)
 	}
 	if (r != VSOCK_E_CLOSED)
 		rt_fail("echo: receive: %s", vsock_why(&dev));
+	printf("hvdmgr: echo: %llu stalls for the peer's credit, %llu credit updates "
+	       "sent\n", (unsigned long long)s->credit_waits,
+	       (unsigned long long)s->credit_updates_sent);
 	vsock_close(s);
 	rt_pass_note("echoed %llu bytes for CID %llu", (unsigned long long)bytes,
 		     (unsigned long long)s->peer_cid);

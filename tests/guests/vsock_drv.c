@@ -913,45 +913,83 @@ static int sock_state_err(const struct vsock_sock *s)
 	return 0;
 }
 
+/* Why nothing more may be sent on @s, or 0. */
+static int send_err(struct vsock_sock *s)
+{
+	int r = sock_state_err(s);
+
+	if (!r && (s->peer_shutdown & VIRTIO_VSOCK_SHUTDOWN_RCV))
+		r = fail(s->dev, VSOCK_E_CLOSED, "peer %llu:%u receives no more",
+			 (unsigned long long)s->peer_cid, s->peer_port);
+	return r;
+}
+
+/* Sends what the peer's credit allows of @len bytes now, in packets of
+ * at most VSOCK_TX_DATA, waiting only for TX room (within @w). Returns
+ * the count sent, 0 if the credit is spent, or an error. A stall (no
+ * credit for bytes to send) is counted once, until bytes go again. */
+static int send_credited(struct vsock_sock *s, const u8 *p, u32 len,
+			 const struct wait *w)
+{
+	u32 done = 0;
+
+	while (done < len) {
+		u32 n;
+		int r = send_err(s);
+
+		if (r)
+			return r;
+		n = MIN(MIN(len - done, peer_credit(s)), (u32)VSOCK_TX_DATA);
+		if (!n)
+			break;
+		r = sock_send_op(s, VIRTIO_VSOCK_OP_RW, 0, p + done, n, w);
+		if (r)
+			return r;
+		s->tx_cnt += n;
+		done += n;
+	}
+	if (done < len && (done || !s->stalled))
+		s->credit_waits++;
+	s->stalled = done < len;
+	return (int)done;
+}
+
+int vsock_send_some(struct vsock_sock *s, const void *buf, u32 len)
+{
+	struct wait w = wait_begin(s->timeout_ms);
+
+	vsock_poll(s->dev);        /* credit news first */
+	return send_credited(s, buf, len, &w);
+}
+
 int vsock_send(struct vsock_sock *s, const void *buf, u32 len)
 {
-	struct vsock_dev *d = s->dev;
 	const u8 *p = buf;
 	struct wait w = wait_begin(s->timeout_ms);
 	bool asked = false;
 
 	while (len) {
-		u32 n;
-		int r = sock_state_err(s);
+		int r = send_credited(s, p, len, &w);
 
-		if (!r && (s->peer_shutdown & VIRTIO_VSOCK_SHUTDOWN_RCV))
-			r = fail(d, VSOCK_E_CLOSED, "peer %llu:%u receives no more",
-				 (unsigned long long)s->peer_cid, s->peer_port);
-		if (r)
+		if (r < 0)
 			return r;
-		n = MIN(MIN(len, peer_credit(s)), (u32)VSOCK_TX_DATA);
-		if (!n) {
-			/* No credit: wait for a CREDIT_UPDATE, asking once. */
-			if (!asked) {
-				s->credit_waits++;
-				s->credit_requests_sent++;
-				asked = true;
-				r = sock_send_op(s, VIRTIO_VSOCK_OP_CREDIT_REQUEST, 0, NULL, 0,
-						 &w);
-			}
-			if (!r)
-				r = wait_step(d, &w, "send: waiting for credit");
-			if (r)
-				return r;
-			continue;
+		p += r;
+		len -= (u32)r;
+		if (r)
+			asked = false;
+		if (!len)
+			break;
+		/* No credit: wait for a CREDIT_UPDATE, asking once. */
+		r = 0;
+		if (!asked) {
+			s->credit_requests_sent++;
+			asked = true;
+			r = sock_send_op(s, VIRTIO_VSOCK_OP_CREDIT_REQUEST, 0, NULL, 0, &w);
 		}
-		r = sock_send_op(s, VIRTIO_VSOCK_OP_RW, 0, p, n, &w);
+		if (!r)
+			r = wait_step(s->dev, &w, "send: waiting for credit");
 		if (r)
 			return r;
-		s->tx_cnt += n;
-		p += n;
-		len -= n;
-		asked = false;
 	}
 	return 0;
 }

@@ -75,7 +75,8 @@ struct vsock_sock {
 	bool peer_reset;             /* RST received */
 	int err;                     /* sticky error, 0 if none */
 	u64 timeout_ms;
-	/* Counters, for reports. */
+	bool stalled;                /* the last send ran out of credit */
+	/* Counters, for reports: credit_waits counts stalls. */
 	u64 credit_updates_sent, credit_requests_sent, credit_waits;
 };
 
@@ -134,6 +135,9 @@ int vsock_accept(struct vsock_dev *d, u64 wait_ms, u64 timeout_ms,
 
 /* Sends all @len bytes, never beyond the peer's credit. */
 int vsock_send(struct vsock_sock *s, const void *buf, u32 len);
+/* Sends what the peer's credit allows of @len bytes now, without
+ * waiting for more: the count sent (0 with no credit), or an error. */
+int vsock_send_some(struct vsock_sock *s, const void *buf, u32 len);
 /* Receives exactly @len bytes. */
 int vsock_recv(struct vsock_sock *s, void *buf, u32 len);
 /* Receives what is there, at least one byte, at most @max: the count,
