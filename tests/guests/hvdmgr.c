@@ -1090,10 +1090,13 @@ static u32 echo_take(struct vsock_sock *s, u64 at, u64 left)
 	if (r < 0)
 		mgr_fail("echo: receive at byte %llu: %s", (unsigned long long)at,
 			 vsock_why(&dev));
-	for (int i = 0; i < r; i++)
-		if (in[i] != echo_byte(at + (u64)i))
+	for (int i = 0; i < r; i++) {
+		u64 x = at + (u64)i;
+
+		if (in[i] != echo_byte(x))
 			mgr_fail("echo: byte %llu came back as 0x%02x, not 0x%02x",
-				 (unsigned long long)(at + (u64)i), in[i], echo_byte(at + (u64)i));
+				 (unsigned long long)x, in[i], echo_byte(x));
+	}
 	return (u32)r;
 }
 
@@ -1116,15 +1119,21 @@ static void echo_test(const struct hvd_vm *peer)
 		mgr_fail("echo: connect to VM %u (CID %u): %s", peer->id, peer->vsock_cid,
 			 vsock_why(&dev));
 	while (back < cfg.echo_bytes) {
-		u32 n = (u32)MIN(cfg.echo_bytes - sent, (u64)sizeof(out)), got;
+		u32 got;
 
-		for (u32 i = 0; i < n; i++)
-			out[i] = echo_byte(sent + i);
-		r = n ? vsock_send_some(s, out, n) : 0;
-		if (r < 0)
-			mgr_fail("echo: send at byte %llu: %s", (unsigned long long)sent,
-				 vsock_why(&dev));
-		sent += (u64)r;
+		r = 0;
+		if (sent < cfg.echo_bytes) {
+			u64 left = cfg.echo_bytes - sent;
+			u32 n = left < sizeof(out) ? (u32)left : (u32)sizeof(out);
+
+			for (u32 i = 0; i < n; i++)
+				out[i] = echo_byte(sent + i);
+			r = vsock_send_some(s, out, n);
+			if (r < 0)
+				mgr_fail("echo: send at byte %llu: %s", (unsigned long long)sent,
+					 vsock_why(&dev));
+			sent += (u64)r;
+		}
 		if (s->stalled && !delayed) {
 			gu_sleep_us(ECHO_MGR_DELAY_US);
 			delayed = true;
