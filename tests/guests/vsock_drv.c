@@ -698,7 +698,9 @@ static void sock_rw(struct vsock_sock *s, const u8 *data, u32 len)
 static void sock_packet(struct vsock_sock *s, const struct virtio_vsock_hdr *h,
 			const u8 *data)
 {
-	take_credit(s, h);
+	/* An RST's credit fields mean nothing (a device may send zeros). */
+	if (h->op != VIRTIO_VSOCK_OP_RST)
+		take_credit(s, h);
 	switch (h->op) {
 	case VIRTIO_VSOCK_OP_RESPONSE:
 		if (s->state != SOCK_CONNECTING)
