@@ -525,6 +525,7 @@ void vm_vcpu_reset_barrier(struct vcpu *v)
 	/* Relaxed: every vCPU has arrived and waits for the generation
 	 * release below, which publishes this too. */
 	__atomic_store_n(&vm->reset_arrived, 0, __ATOMIC_RELAXED);
+	vsock_vm_reset(vm);   /* nothing more lands in the memory reloaded below */
 	if (vm_load(vm))
 		panic("VM '%s': reloading its images failed", vm->name);
 	vgic_reset(vm);

@@ -1045,6 +1045,18 @@ void vsock_vm_stopped(struct vm *vm)
 	       (unsigned long long)st.rsts, (unsigned long long)st.errors);
 }
 
+void vsock_vm_reset(struct vm *vm)
+{
+	struct vsock_dev *d = &devs[vm->id];
+	u64 status = 0;
+
+	/* The transport's own path for a driver's reset (it takes the
+	 * lock, resets us, then its registers); no vCPU is needed. */
+	if (d->vm)
+		virtio_mmio_access(NULL, &d->vdev, VIRTIO_MMIO_STATUS, sizeof(u32), true,
+				   &status);
+}
+
 void vsock_vcpu_work(struct vcpu *v)
 {
 	struct vsock_dev *d = &devs[v->vm->id];

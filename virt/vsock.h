@@ -111,6 +111,11 @@ int vsock_register_service(const struct vsock_service *s);
  * and packets for it get RST from now on. */
 void vsock_vm_stopped(struct vm *vm);
 
+/* @vm restarts (SYSTEM_RESET, before its images are reloaded): its
+ * device is reset as if its driver had written Status 0, so that no
+ * packet lands in its memory until the new driver sets it up. */
+void vsock_vm_reset(struct vm *vm);
+
 /* The run loop's call for VCPU_REQ_DEVICE (virt/vcpu.c): work another
  * CPU left for @v's VM (its TX queue may go on, its services have
  * input), or the rest of a batch it cut short. */

@@ -533,6 +533,18 @@ TEST(vm_stop_ends_its_connections_and_resets_packets_to_it)
 	CHECK(hv_teardown());
 }
 
+TEST(vm_restart_resets_its_device)
+{
+	fresh(ALL3);
+	CHECK(connect(1, PORT, HV_PORT_ECHO));
+	vsock_vm_reset(hv_vm(1));
+	CHECK_EQ(hv_svc.closes, 1);
+	CHECK_EQ(hv_status(1), 0);
+	send_op(0, PORT, HV_CID(1), 80, VIRTIO_VSOCK_OP_REQUEST, 0);
+	CHECK(next_is(0, VIRTIO_VSOCK_OP_RST, HV_CID(1), 80, PORT));
+	CHECK(hv_teardown());
+}
+
 /* ----------------------------------------------------- RSTs owed */
 
 TEST(rst_waits_for_an_rx_buffer)
