@@ -12,12 +12,18 @@
  * boundaries). When the receiver has no RX buffer left, the sender's TX
  * chain is given back (vq_unpop()) with a cursor saying how far it got,
  * the sender "waits on" the receiver, and the receiver's next RX notify
- * has the sender's vCPU resume it (VCPU_REQ_DEVICE). RSTs the device
- * owes a guest wait in a short per-device queue; a TX packet is taken
- * only while that queue has room for what it may cause, else the
- * sender waits on its own RX queue. Replies on service connections are
- * per-connection state (RESPONSE due, data, SHUTDOWN due, CREDIT_UPDATE
- * due), sent whenever that VM's RX queue has buffers.
+ * has the sender's vCPU resume it (VCPU_REQ_DEVICE); a receiver that is
+ * reset, stops or breaks lets it go on (the rest of the packet is
+ * dropped, or answered with RST if none of it went). So a receiver
+ * that never adds RX buffers holds its sender's TX queue, head of line,
+ * CID 2 traffic included, until one of the two resets or stops: the
+ * credit it advertises does not bound that.
+ *
+ * RSTs the device owes a guest wait in a short per-device queue; a TX
+ * packet is taken only while that queue has room for what it may cause,
+ * else the sender waits on its own RX queue. Replies on service
+ * connections are per-connection state (RESPONSE due, data, SHUTDOWN
+ * due, CREDIT_UPDATE due), sent whenever that VM's RX queue has buffers.
  *
  * Where work runs: a VM's TX queue and its services run on its own
  * vCPUs only (a notify, or vsock_vcpu_work() when another CPU left work
@@ -212,35 +218,6 @@ static void proto_error(struct vsock_dev *d, const struct virtio_vsock_hdr *h,
 	dev_log(d, h, why);
 }
 
-/*
- * The next chain of queue @q of @d: 1, 0 when there is none (the
- * driver is then asked to notify the next one: EVENT_IDX), or -1 when
- * the device cannot be used (a queue broke it just now, or it was
- * already down).
- */
-static int dev_pop(struct vsock_dev *d, unsigned int q, struct vq_chain *c)
-{
-	struct virtqueue *vq = &d->vdev.vq[q];
-	const char *why = "";
-	int r;
-
-	if (!dev_up(d))
-		return -1;
-	if (!d->vdev.vq_ready[q])
-		return 0;
-	r = vq_pop(vq, c, &why);
-	if (r == 0) {
-		vq_enable_notify(vq);
-		if (vq_has_avail(vq))
-			r = vq_pop(vq, c, &why);
-	}
-	if (r < 0) {
-		virtio_dev_broken(&d->vdev, why);
-		return -1;
-	}
-	return r;
-}
-
 static bool rx_has_avail(struct vsock_dev *d)
 {
 	return dev_up(d) && d->vdev.vq_ready[VSOCK_VQ_RX] &&
@@ -264,7 +241,8 @@ static void signal_used(void)
 }
 
 /* Others whose TX waits on @d's RX queue go on: it has buffers now, or
- * is @gone (reset or stopped: what they were sending is dropped). */
+ * is @gone (reset, stopped or broken: what they were sending is
+ * dropped). */
 static void wake_waiters(struct vsock_dev *d, bool gone)
 {
 	if (!gone && !rx_has_avail(d))
@@ -279,6 +257,43 @@ static void wake_waiters(struct vsock_dev *d, bool gone)
 	}
 }
 
+/* @d gives up on its driver (virt/virtio_mmio.h); whoever waits for
+ * its RX buffers goes on now (and finds it down). */
+static void dev_broken(struct vsock_dev *d, const char *why)
+{
+	virtio_dev_broken(&d->vdev, why);
+	wake_waiters(d, true);
+}
+
+/*
+ * The next chain of queue @q of @d: 1, 0 when there is none (the
+ * driver is then asked to notify the next one: EVENT_IDX), or -1 when
+ * the device cannot be used (a queue broke it just now, or it was
+ * already down).
+ */
+static int dev_pop(struct vsock_dev *d, unsigned int q, struct vq_chain *c)
+{
+	struct virtqueue *vq = &d->vdev.vq[q];
+	const char *why = "";
+	int r;
+
+	if (!dev_up(d))
+		return -1;
+	if (!d->vdev.vq_ready[q])
+		return 0;
+	r = vq_pop(vq, c, &why);
+	if (r == 0) {
+		vq_enable_notify(vq);
+		if (vq_has_avail(vq))
+			r = vq_pop(vq, c, &why);
+	}
+	if (r < 0) {
+		dev_broken(d, why);
+		return -1;
+	}
+	return r;
+}
+
 /* -------------------------------------------------------- RX queue */
 
 /* An RX chain of @d (see dev_pop()); one too small breaks the device. */
@@ -287,7 +302,7 @@ static int rx_pop(struct vsock_dev *d, struct vq_chain *c)
 	int r = dev_pop(d, VSOCK_VQ_RX, c);
 
 	if (r == 1 && c->in_len < RX_MIN) {
-		virtio_dev_broken(&d->vdev, "an RX buffer is smaller than a header and one byte");
+		dev_broken(d, "an RX buffer is smaller than a header and one byte");
 		return -1;
 	}
 	return r;
@@ -716,7 +731,7 @@ static enum tx_step fwd_resume(struct vsock_dev *d, const struct vq_chain *c)
 	struct pkt_src src = { .chain = c, .off = HDR_LEN + f->off };
 
 	if (c->head != f->head || c->out_len != HDR_LEN + f->hdr.len) {
-		virtio_dev_broken(&d->vdev, "a TX chain changed while the device held it");
+		dev_broken(d, "a TX chain changed while the device held it");
 		return TX_STOP;
 	}
 	for (;;) {

@@ -982,6 +982,28 @@ TEST(receiver_gone_before_any_of_it_is_answered_with_rst)
 	CHECK(hv_teardown());
 }
 
+TEST(receiver_that_breaks_releases_its_waiting_sender)
+{
+	struct hv_layout tiny = { .in = { HDR_LEN }, .nr_in = 1 };
+	struct virtio_vsock_hdr h = pkt(1, PORT, VSOCK_HOST_CID, 9999,
+					VIRTIO_VSOCK_OP_REQUEST, 0);
+
+	hv_init(3, ALL3, manages, QSIZE);
+	hv_post_rx(0, 4, NULL);
+	send_op(0, 5000, HV_CID(1), PORT, VIRTIO_VSOCK_OP_REQUEST, 0);
+	CHECK_EQ(hv_reap_tx(0), 0);                /* waits on VM 1 */
+	/* VM 1's own RST reply finds its too small buffer. */
+	hv_post_rx(1, 1, &tiny);
+	CHECK(hv_queue_tx(1, &h, HDR_LEN, NULL));
+	hv_notify(1, VSOCK_VQ_TX);
+	CHECK(hv_status(1) & VIRTIO_STATUS_NEEDS_RESET);
+	CHECK(hv_kick_pending(0));
+	CHECK(hv_settle());
+	CHECK_EQ(hv_reap_tx(0), 1);
+	CHECK(next_is(0, VIRTIO_VSOCK_OP_RST, HV_CID(1), PORT, 5000));
+	CHECK(hv_teardown());
+}
+
 TEST(chain_changed_while_held_breaks_the_sender)
 {
 	static u8 data[6000];
