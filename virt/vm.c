@@ -458,6 +458,7 @@ void vm_pause(struct vm *vm)
 	__atomic_store_n(&vm->pause_seq, seq, __ATOMIC_RELEASE);
 	__atomic_store_n(&vm->pause_depth, vm->pause_depth + 1, __ATOMIC_RELEASE);
 	spin_unlock(&vm->lock);
+	vsock_vm_paused(vm);   /* its devices write no more into its memory */
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
 		vcpu_request(vm->vcpus[i], VCPU_REQ_PAUSE);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
@@ -474,9 +475,11 @@ void vm_resume(struct vm *vm)
 	/* Release: pairs with the acquire in vcpu_pause_wait(). */
 	__atomic_store_n(&vm->pause_depth, depth, __ATOMIC_RELEASE);
 	spin_unlock(&vm->lock);
-	if (!depth)
-		for (unsigned int i = 0; i < vm->nr_vcpus; i++)
-			vcpu_kick(vm->vcpus[i]);
+	if (depth)
+		return;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		vcpu_kick(vm->vcpus[i]);
+	vsock_vm_resumed(vm);
 }
 
 void vm_request_reset(struct vm *vm)

@@ -218,9 +218,22 @@ static void proto_error(struct vsock_dev *d, const struct virtio_vsock_hdr *h,
 	dev_log(d, h, why);
 }
 
+/*
+ * A paused VM's memory must stay still: vm_pause() promises its manager
+ * an exact harvest and a digest of unchanging RAM. So nothing is
+ * delivered into a paused VM and its own device work waits, until
+ * vsock_vm_resumed(). Acquire: pairs with the release of pause_depth in
+ * vm_pause(); a delivery that read 0 here finished under vsock_lock
+ * before vm_pause() returned (vsock_vm_paused()).
+ */
+static bool dev_paused(const struct vsock_dev *d)
+{
+	return __atomic_load_n(&d->vm->pause_depth, __ATOMIC_ACQUIRE);
+}
+
 static bool rx_has_avail(struct vsock_dev *d)
 {
-	return dev_up(d) && d->vdev.vq_ready[VSOCK_VQ_RX] &&
+	return dev_up(d) && !dev_paused(d) && d->vdev.vq_ready[VSOCK_VQ_RX] &&
 	       vq_has_avail(&d->vdev.vq[VSOCK_VQ_RX]);
 }
 
@@ -296,10 +309,11 @@ static int dev_pop(struct vsock_dev *d, unsigned int q, struct vq_chain *c)
 
 /* -------------------------------------------------------- RX queue */
 
-/* An RX chain of @d (see dev_pop()); one too small breaks the device. */
+/* An RX chain of @d (see dev_pop()); one too small breaks the device.
+ * None while @d's VM is paused: the sender waits as for a full queue. */
 static int rx_pop(struct vsock_dev *d, struct vq_chain *c)
 {
-	int r = dev_pop(d, VSOCK_VQ_RX, c);
+	int r = dev_paused(d) ? 0 : dev_pop(d, VSOCK_VQ_RX, c);
 
 	if (r == 1 && c->in_len < RX_MIN) {
 		dev_broken(d, "an RX buffer is smaller than a header and one byte");
@@ -930,9 +944,12 @@ static void run_services(struct vsock_dev *d)
 	spin_unlock(&vsock_lock);
 }
 
-/* Everything @d's VM has to do, on one of its vCPUs. */
+/* Everything @d's VM has to do, on one of its vCPUs; while it is
+ * paused, nothing (vsock_vm_resumed() has it done then). */
 static void vsock_run(struct vsock_dev *d)
 {
+	if (dev_paused(d))
+		return;
 	spin_lock(&vsock_lock);
 	if (dev_up(d)) {
 		tx_process(d);
@@ -1070,6 +1087,29 @@ void vsock_vm_reset(struct vm *vm)
 	if (d->vm)
 		virtio_mmio_access(NULL, &d->vdev, VIRTIO_MMIO_STATUS, sizeof(u32), true,
 				   &status);
+}
+
+void vsock_vm_paused(struct vm *vm)
+{
+	/* Waits out a delivery into @vm that read pause_depth as 0: the
+	 * lock's acquire orders vm_pause()'s store before any later
+	 * delivery's check (dev_paused()). */
+	if (devs[vm->id].vm) {
+		spin_lock(&vsock_lock);
+		spin_unlock(&vsock_lock);
+	}
+}
+
+void vsock_vm_resumed(struct vm *vm)
+{
+	struct vsock_dev *d = &devs[vm->id];
+
+	if (!d->vm)
+		return;
+	spin_lock(&vsock_lock);
+	wake_waiters(d, false);
+	spin_unlock(&vsock_lock);
+	dev_kick(d);   /* the device work it skipped while paused */
 }
 
 void vsock_vcpu_work(struct vcpu *v)

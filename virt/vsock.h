@@ -107,6 +107,13 @@ int vsock_create(struct vm *vm, unsigned int slot);
 /* Offers @s on CID 2 from now on (at boot, before any VM runs). */
 int vsock_register_service(const struct vsock_service *s);
 
+/* @vm is being paused (vm_pause(), after pause_depth is raised):
+ * returns once no delivery into its memory is in flight; none starts
+ * until vsock_vm_resumed(), and its own device work waits too. */
+void vsock_vm_paused(struct vm *vm);
+/* @vm's last pause ended: what waited for it goes on. */
+void vsock_vm_resumed(struct vm *vm);
+
 /* @vm has stopped for good: its connections are reset (peers get RST)
  * and packets for it get RST from now on. */
 void vsock_vm_stopped(struct vm *vm);

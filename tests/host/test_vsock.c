@@ -926,6 +926,38 @@ TEST(full_receiver_holds_the_sender_until_it_adds_buffers)
 	CHECK(hv_teardown());
 }
 
+/* vm_pause() promises still memory: a paused receiver gets nothing (the
+ * sender waits as for a full queue), and its own device work waits. */
+TEST(paused_receiver_gets_nothing_until_it_resumes)
+{
+	static u8 buf[HDR_LEN + 100];
+	struct virtio_vsock_hdr h = pkt(0, 5000, HV_CID(1), PORT, VIRTIO_VSOCK_OP_RW,
+					100);
+	struct vm *b;
+
+	hv_init(3, ALL3, manages, QSIZE);
+	b = hv_vm(1);
+	hv_post_rx(1, 4, NULL);
+	memcpy(buf, &h, HDR_LEN);
+	memset(buf + HDR_LEN, 'p', 100);
+	__atomic_store_n(&b->pause_depth, 1, __ATOMIC_RELEASE);
+	vsock_vm_paused(b);
+	CHECK(hv_queue_tx(0, buf, sizeof(buf), NULL));
+	hv_notify(0, VSOCK_VQ_TX);
+	CHECK(hv_settle());
+	CHECK_EQ(hv_reap_tx(0), 0);                /* held */
+	CHECK_EQ(hv_reap_rx(1, false), 0);         /* nothing written into it */
+	hv_notify(1, VSOCK_VQ_RX);                 /* its own work waits too */
+	CHECK(hv_settle());
+	CHECK_EQ(hv_reap_rx(1, false), 0);
+	__atomic_store_n(&b->pause_depth, 0, __ATOMIC_RELEASE);
+	vsock_vm_resumed(b);
+	CHECK(hv_settle());
+	CHECK_EQ(hv_reap_tx(0), 1);
+	CHECK_EQ(hv_reap_rx(1, false), 1);
+	CHECK(hv_teardown());
+}
+
 TEST(packet_split_with_backpressure_arrives_whole)
 {
 	static u8 data[10000], got[10000];
