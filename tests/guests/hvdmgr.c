@@ -29,8 +29,8 @@
  *             the target's RAM (2 MiB pieces and whole) against
  *             hvd_digest_update() over the copy: all equal; a copy with
  *             one bit flipped must give another digest; RESUME;
- *   tail      with until_stopped=1, rounds until the target has stopped,
- *             then one exact round on it;
+ *   tail      with until_stopped=1, rounds `tail_us=` apart until the
+ *             target has stopped, then one exact round on it;
  *   end       STATS, LOG_STOP, DETACH, the connection closed.
  *
  * role=intruder: a VM with vsock that manages nothing: LIST is empty,
@@ -65,6 +65,11 @@ const char guest_name[] = "hvdmgr";
 #define DEFAULT_ROUNDS 20
 #define DEFAULT_PAUSE_EVERY 4
 #define DEFAULT_INTERVAL_US 20000
+/* Between the rounds that wait for the target to stop: long enough for
+ * a write-protected writer to spend most of it writing, not faulting,
+ * so that its end comes soon whatever its writes= (the phases' rounds,
+ * close together, hold it back). */
+#define DEFAULT_TAIL_US 200000
 #define DEFAULT_CKPT_ROUNDS 20
 #define DEFAULT_TIMEOUT_MS 10000
 #define DEFAULT_WAIT_S 60
@@ -103,7 +108,7 @@ static struct {
 	u32 mode;                    /* HVD_MODE_* asked for */
 	enum via via[2];
 	unsigned int nr_via;
-	u64 rounds, pause_every, interval_us, ckpt_rounds, harvest_max;
+	u64 rounds, pause_every, interval_us, tail_us, ckpt_rounds, harvest_max;
 	u64 timeout_ms, wait_s, echo_bytes;
 	bool checkpoint, demo, until_stopped, event_idx;
 } cfg;
@@ -289,6 +294,7 @@ static void parse_args(void)
 	cfg.rounds = rt_arg_u64_or("rounds", DEFAULT_ROUNDS);
 	cfg.pause_every = rt_arg_u64_or("pause_every", DEFAULT_PAUSE_EVERY);
 	cfg.interval_us = rt_arg_u64_or("interval_us", DEFAULT_INTERVAL_US);
+	cfg.tail_us = rt_arg_u64_or("tail_us", DEFAULT_TAIL_US);
 	cfg.ckpt_rounds = rt_arg_u64_or("ckpt_rounds", DEFAULT_CKPT_ROUNDS);
 	cfg.harvest_max = rt_arg_u64_or("harvest_max", HVD_HARVEST_MAX);
 	cfg.timeout_ms = rt_arg_u64_or("timeout_ms", DEFAULT_TIMEOUT_MS);
@@ -995,7 +1001,7 @@ static void tail(enum via via)
 		if (rt_past(deadline))
 			mgr_fail("the target did not stop within %llu s",
 				 (unsigned long long)cfg.wait_s);
-		gu_sleep_us(cfg.interval_us);
+		gu_sleep_us(cfg.tail_us);
 		round_check(via, ++round, false);
 	}
 	round_check(via, ++round, true);
