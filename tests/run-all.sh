@@ -155,9 +155,9 @@ else
 	fail lint "see $logs/lint.log"
 	grep -E '^lint|error:' "$logs/lint.log" | head -n 20 | sed 's/^/    /'
 fi
-# The dirty ring's LDAR/STLR, in the virt build's object.
+# The LDAR/STLR/DMB of the dirty ring and the virtqueue walker, in the virt build's objects.
 if [ -n "${image[virt]:-}" ] && scripts/check-barriers.sh "$out/test-virt" >"$logs/barriers.log" 2>&1; then
-	pass "barriers (dirty ring LDAR/STLR)"
+	pass "barriers (dirty ring and virtqueue LDAR/STLR/DMB)"
 else
 	fail barriers "see $logs/barriers.log"
 	grep -E 'has no|missing' "$logs/barriers.log" | head -n 20 | sed 's/^/    /'
