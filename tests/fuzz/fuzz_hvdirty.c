@@ -22,6 +22,7 @@
 
 #include "lib/compiler.h"
 #include "lib/errno.h"
+#include "tests/host/hvd_msg.h"
 #include "tests/host/hvdirty_fake.h"
 #include "virt/hvdirty_codec.h"
 #include "virt/hvdirty_svc.h"
@@ -132,19 +133,6 @@ static void check_decoded(const u8 *p, u32 avail, enum hvd_decode d, const struc
 		(h.version == HVD_VERSION && !strcmp(hvd_type_name(r->type), "unknown")));
 }
 
-/* hvd_decode() of the @avail bytes at @p, from a heap copy of exactly
- * that size. */
-static enum hvd_decode decode_copy(const u8 *p, u32 avail, struct hvd_req *r)
-{
-	u8 *copy = malloc(avail ? avail : 1);
-	enum hvd_decode d;
-
-	memcpy(copy, p, avail);
-	d = hvd_decode(copy, avail, r);
-	free(copy);
-	return d;
-}
-
 /* An error reply for @r fits, is padded, and ends in NUL. */
 static void check_error_reply(const struct hvd_req *r)
 {
@@ -162,7 +150,7 @@ static void fuzz_codec(const u8 *s, u32 n, u32 *rng)
 
 	for (;;) {
 		struct hvd_req r, whole;
-		enum hvd_decode d = decode_copy(s + consumed, received - consumed, &r);
+		enum hvd_decode d = decode_exact(s + consumed, received - consumed, &r);
 
 		check_decoded(s + consumed, received - consumed, d, &r);
 		if (d == HVD_DECODE_BROKEN) {
@@ -178,7 +166,7 @@ static void fuzz_codec(const u8 *s, u32 n, u32 *rng)
 			continue;
 		}
 		/* The same request however much of the stream follows it. */
-		REQUIRE(decode_copy(s + consumed, n - consumed, &whole) == HVD_DECODE_DONE);
+		REQUIRE(decode_exact(s + consumed, n - consumed, &whole) == HVD_DECODE_DONE);
 		REQUIRE(whole.len == r.len && whole.status == r.status && whole.why == r.why &&
 			whole.type == r.type && whole.seq == r.seq && whole.target == r.target &&
 			whole.body.digest.ipa == r.body.digest.ipa &&

@@ -5,9 +5,11 @@
 #ifndef TESTS_HOST_HVD_MSG_H
 #define TESTS_HOST_HVD_MSG_H
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/types.h"
+#include "virt/hvdirty_codec.h"
 #include "virt/hvdirty_proto.h"
 
 /* Writes a header with every field given at @buf; returns its size. */
@@ -31,6 +33,20 @@ static inline u32 hvd_msg(void *buf, u16 type, u32 seq, u32 target, const void *
 	if (body_len)
 		memcpy((u8 *)buf + sizeof(struct hvd_hdr), body, body_len);
 	return len;
+}
+
+/* hvd_decode() of the first @avail bytes of @msg, from a heap copy of
+ * exactly that size, so that AddressSanitizer catches a read past them. */
+static inline enum hvd_decode decode_exact(const void *msg, u32 avail,
+					   struct hvd_req *req)
+{
+	u8 *copy = malloc(avail ? avail : 1);
+	enum hvd_decode d;
+
+	memcpy(copy, msg, avail);
+	d = hvd_decode(copy, avail, req);
+	free(copy);
+	return d;
 }
 
 #endif

@@ -15,19 +15,6 @@
 
 #define HDR ((u32)sizeof(struct hvd_hdr))
 
-/* Decodes the first @avail bytes of @msg from a heap copy of exactly
- * that size. */
-static enum hvd_decode decode_exact(const void *msg, u32 avail, struct hvd_req *req)
-{
-	u8 *copy = malloc(avail ? avail : 1);
-	enum hvd_decode d;
-
-	memcpy(copy, msg, avail);
-	d = hvd_decode(copy, avail, req);
-	free(copy);
-	return d;
-}
-
 /* Whether two bodies are the same: the digest member spans the union
  * (two u64s, no padding). */
 static bool body_eq(const union hvd_req_body *a, const union hvd_req_body *b)
