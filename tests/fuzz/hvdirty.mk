@@ -4,5 +4,5 @@
 fuzz_targets += hvdirty
 fuzz_hvdirty_srcs := tests/fuzz/fuzz_hvdirty.c tests/host/hvdirty_fake.c \
 	virt/hvdirty_svc.c virt/hvdirty_codec.c
-fuzz_hvdirty_deps := virt/hvdirty_codec.h virt/hvdirty_svc.h virt/hvdirty_proto.h \ tests/host/hvd_msg.h
-	virt/manage.h virt/vsock.h tests/host/hvdirty_fake.h
+fuzz_hvdirty_deps := virt/hvdirty_codec.h virt/hvdirty_svc.h virt/hvdirty_proto.h \
+	virt/manage.h virt/vsock.h tests/host/hvdirty_fake.h tests/host/hvd_msg.h
