@@ -7,8 +7,11 @@
  * vCPU's own share of the buffer (`pattern=seq`). Every value is unique,
  * (vCPU << 56) | sequence number from 1, so whoever watches the buffer
  * (tests/guests/dirtycheck.c) sees each store as a change. After
- * `writes=` stores per vCPU it prints "dirtywork: PASS <n> writes" and
- * powers off. `vcpus=` uses fewer vCPUs than the DTB lists.
+ * `writes=` stores per vCPU, and (with `ms=`) once it has written for at
+ * least that many milliseconds of its own time, so that a test whose
+ * checker needs several rounds does not depend on how fast the host
+ * runs the writer, it prints "dirtywork: PASS <n> writes" and powers
+ * off. `vcpus=` uses fewer vCPUs than the DTB lists.
  */
 #include "lib/compiler.h"
 #include "lib/errno.h"
@@ -38,7 +41,8 @@ const char guest_name[] = "dirtywork";
 static struct {
 	u8 *buf;
 	u64 pages;
-	u64 writes;
+	u64 writes;              /* per vCPU, per batch */
+	u64 min_ms;              /* keep writing batches until this long */
 	unsigned int vcpus;
 	bool sequential;
 } cfg;
@@ -46,6 +50,8 @@ static struct {
 /* vCPUs done writing: bumped with release (pairs with the acquire in
  * wait_done()), so the boot vCPU sees every store before it reports. */
 static u32 done;
+/* Stores each vCPU made, written before its release of @done. */
+static u64 written[RT_MAX_CPUS];
 
 static void parse_args(void)
 {
@@ -54,6 +60,7 @@ static void parse_args(void)
 	u64 mb = rt_arg_u64_or("mb", DEFAULT_MB);
 
 	cfg.writes = rt_arg_u64_or("writes", DEFAULT_WRITES);
+	cfg.min_ms = rt_arg_u64_or("ms", 0);
 	cfg.vcpus = (unsigned int)MIN(rt_arg_u64_or("vcpus", rt_nr_cpus()), (u64)rt_nr_cpus());
 	if (!cfg.vcpus || !mb || mb > (1ULL << 20) || !cfg.writes ||
 	    cfg.writes >= (1ULL << SEQ_BITS))
@@ -113,42 +120,52 @@ static inline u64 pick(u64 x, u64 pages)
  * store is volatile so that each one is made, in order; the value is
  * the only thing that changes.
  */
-static void write_random(unsigned int cpu)
+static void write_random(unsigned int cpu, u64 *x, u64 first, u64 n)
 {
 	u8 *buf = cfg.buf;
-	u64 pages = cfg.pages, writes = cfg.writes, tag = (u64)cpu << SEQ_BITS;
-	u64 x = SEED_MIX * (cpu + 1);
+	u64 pages = cfg.pages, tag = (u64)cpu << SEQ_BITS, r = *x;
 
-	for (u64 seq = 1; seq <= writes; seq++) {
-		x = xorshift64(x);
-		*(volatile u64 *)(buf + (pick(x, pages) << PAGE_SHIFT)) = tag | seq;
+	for (u64 seq = first; seq < first + n; seq++) {
+		r = xorshift64(r);
+		*(volatile u64 *)(buf + (pick(r, pages) << PAGE_SHIFT)) = tag | seq;
 	}
+	*x = r;
 }
 
-/* vCPU i walks pages [i * share, (i + 1) * share) again and again; the
- * last vCPU's share also takes the remainder. */
-static void write_sequential(unsigned int cpu)
+/* vCPU i walks pages [i * share, (i + 1) * share) again and again from
+ * *@at; the last vCPU's share also takes the remainder. */
+static void write_sequential(unsigned int cpu, u8 **at, u64 first, u64 n)
 {
-	u64 share = cfg.pages / cfg.vcpus, writes = cfg.writes;
+	u64 share = cfg.pages / cfg.vcpus;
 	u64 count = cpu == cfg.vcpus - 1 ? cfg.pages - share * cpu : share;
-	u8 *first = cfg.buf + ((cpu * share) << PAGE_SHIFT);
-	u8 *end = first + (count << PAGE_SHIFT), *p = first;
+	u8 *start = cfg.buf + ((cpu * share) << PAGE_SHIFT);
+	u8 *end = start + (count << PAGE_SHIFT), *p = *at ? *at : start;
 	u64 tag = (u64)cpu << SEQ_BITS;
 
-	for (u64 seq = 1; seq <= writes; seq++) {
+	for (u64 seq = first; seq < first + n; seq++) {
 		*(volatile u64 *)p = tag | seq;
 		p += PAGE_SIZE;
 		if (p == end)
-			p = first;
+			p = start;
 	}
+	*at = p;
 }
 
+/* Batches of `writes=` stores until `ms=` have passed; sequence numbers
+ * go on from batch to batch, so every value stays unique. */
 static void work(unsigned int cpu)
 {
-	if (cfg.sequential)
-		write_sequential(cpu);
-	else
-		write_random(cpu);
+	u64 deadline = rt_deadline_ms(cfg.min_ms), seq = 1, x = SEED_MIX * (cpu + 1);
+	u8 *at = NULL;
+
+	do {
+		if (cfg.sequential)
+			write_sequential(cpu, &at, seq, cfg.writes);
+		else
+			write_random(cpu, &x, seq, cfg.writes);
+		seq += cfg.writes;
+	} while (!rt_past(deadline) && seq + cfg.writes < (1ULL << SEQ_BITS));
+	written[cpu] = seq - 1;
 	__atomic_fetch_add(&done, 1, __ATOMIC_RELEASE);   /* pairs with wait_done() */
 }
 
@@ -168,13 +185,13 @@ static void wait_done(void)
 
 void guest_main(void)
 {
-	u64 began, us, total;
+	u64 began, us, total = 0;
 
 	parse_args();
 	place_buffer();
-	total = cfg.writes * cfg.vcpus;
-	printf("dirtywork: %u vCPU(s) x %llu writes, %s, into %llu MiB at %p\n",
+	printf("dirtywork: %u vCPU(s) x %llu writes%s, %s, into %llu MiB at %p\n",
 	       cfg.vcpus, (unsigned long long)cfg.writes,
+	       cfg.min_ms ? " (and more, for at least ms=)" : "",
 	       cfg.sequential ? "sequential" : "random",
 	       (unsigned long long)(cfg.pages >> (20 - PAGE_SHIFT)), cfg.buf);
 	began = rt_timer_count(RT_TIMER_VIRT);
@@ -187,8 +204,10 @@ void guest_main(void)
 	work(0);
 	wait_done();
 	us = rt_ticks_to_us(rt_timer_count(RT_TIMER_VIRT) - began);
+	for (unsigned int cpu = 0; cpu < cfg.vcpus; cpu++)
+		total += written[cpu];
 	printf("dirtywork: %llu writes in %llu ms (%llu per second per vCPU)\n",
 	       (unsigned long long)total, (unsigned long long)(us / 1000),
-	       (unsigned long long)(us ? cfg.writes * 1000000 / us : 0));
+	       (unsigned long long)(us ? total / cfg.vcpus * 1000000 / us : 0));
 	rt_pass_note("%llu writes", (unsigned long long)total);
 }
