@@ -238,6 +238,10 @@ bench: setup
 	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-dirty \
 		SCENARIO=$(srctree)/tests/scenarios/dirtybench.scenario
 	$(Q)$(srctree)/scripts/bench-dirty.sh $(obj)/bench-dirty/hypervisor.bin
+	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-vsock qemu_virt_defconfig
+	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-vsock \
+		SCENARIO=$(srctree)/tests/scenarios/hvdbench.scenario
+	$(Q)$(srctree)/scripts/bench-vsock.sh $(obj)/bench-vsock/hypervisor.bin
 
 clean:
 	rm -rf $(obj)/boot $(obj)/arch $(obj)/lib $(obj)/mm $(obj)/drivers \

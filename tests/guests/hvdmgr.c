@@ -40,6 +40,22 @@
  * role=echo: accepts one connection on HVDMGR_ECHO_PORT and sends every
  * byte back until the peer shuts down.
  *
+ * probes=0 leaves out the requests that must be refused (the
+ * refusals above, a second ATTACH or LOG_START), each of which the
+ * hypervisor logs: for a demo.
+ *
+ * bench=1 (role manager; `make bench`, scripts/bench-vsock.sh) measures
+ * instead, under QEMU -icount shift=0 on -cpu max, where the 1 GHz
+ * counter counts instructions (all CPUs', so every VM it does not time
+ * is held paused, its vCPUs in WFI): the round trip of a STATS and of a
+ * LIST request; then, for `target=` and then `target2=` (writer VMs,
+ * e.g. dirtywork pattern=seq and random), each `harvest=` way and wp
+ * then dbm (where the CPU has it): LOG_START, one round not counted and
+ * `rounds=` rounds of RESUME, `interval_us=` of writing, PAUSE, then the
+ * harvest (as the phases do it) and HVD_RESET until 0 timed apart.
+ * Lines "hvdmgr: bench: <what>: <figure>"; verdict PASS unless a call
+ * fails or a round harvests nothing.
+ *
  * demo=1 prints every round with its dirty pages per second (guest
  * time). Verdict: "hvdmgr: PASS <summary>", or FAIL for a lost page, a
  * digest that differs, a refusal that did not come, any error.
@@ -91,6 +107,11 @@ const char guest_name[] = "hvdmgr";
 #define UNUSED_PORT 1u                /* a CID 2 port no service has */
 #define UNUSED_CID 77u                /* a CID no VM has in our scenarios */
 #define RTT_SAMPLES 64u               /* STATS requests timed one by one */
+/* bench=1: requests timed per kind; a round's writing time; the
+ * counter of -cpu max, which -icount shift=0 makes count instructions. */
+#define BENCH_RTT_SAMPLES 256u
+#define DEFAULT_BENCH_INTERVAL_US 2000
+#define ICOUNT_FREQ 1000000000ULL
 /* A harvest pass takes at most every page once plus what the rings and
  * the overflow bitmap held before: this many requests mean it never ends. */
 #define HARVEST_CALLS_MAX(pages, max) (4 * ((pages) / (max)) + 256)
@@ -110,7 +131,9 @@ static struct {
 	unsigned int nr_via;
 	u64 rounds, pause_every, interval_us, tail_us, ckpt_rounds, harvest_max;
 	u64 timeout_ms, wait_s, echo_bytes;
-	bool checkpoint, demo, until_stopped, event_idx;
+	bool checkpoint, demo, until_stopped, event_idx, probes, bench;
+	bool has_target2;            /* bench: a second writer, after target */
+	u32 target2;
 } cfg;
 
 static struct vsock_dev dev;
@@ -125,6 +148,7 @@ static struct {
 	u32 ring_idx[HVD_MAX_RINGS];     /* our consumer index per mapped ring */
 	u32 mode;                        /* in effect */
 	bool attached, logging, paused, stopped;
+	bool target2_paused;             /* bench: cfg.target2 held paused */
 } tgt;
 
 static struct dround chk;
@@ -157,7 +181,9 @@ static __noreturn __printf(1, 2) void mgr_fail(const char *fmt, ...)
 		hvd_call(&cl, HVD_RESUME, cfg.target, NULL, 0, NULL, 0);
 	if (cl.s && tgt.logging)
 		hvd_call(&cl, HVD_LOG_STOP, cfg.target, NULL, 0, NULL, 0);
-	tgt.paused = tgt.logging = false;
+	if (cl.s && tgt.target2_paused)
+		hvd_call(&cl, HVD_RESUME, cfg.target2, NULL, 0, NULL, 0);
+	tgt.paused = tgt.logging = tgt.target2_paused = false;
 	rt_fail("%s", why);
 }
 
@@ -290,10 +316,15 @@ static void parse_args(void)
 	}
 	cfg.has_peer = !rt_arg_u64("peer", &v);
 	cfg.peer = (u32)v;
+	cfg.has_target2 = !rt_arg_u64("target2", &v);
+	cfg.target2 = (u32)v;
 	cfg.probe_cid = (u32)rt_arg_u64_or("probe_cid", 0);
 	cfg.rounds = rt_arg_u64_or("rounds", DEFAULT_ROUNDS);
 	cfg.pause_every = rt_arg_u64_or("pause_every", DEFAULT_PAUSE_EVERY);
-	cfg.interval_us = rt_arg_u64_or("interval_us", DEFAULT_INTERVAL_US);
+	cfg.bench = rt_arg_u64_or("bench", 0);
+	cfg.probes = rt_arg_u64_or("probes", !cfg.bench);
+	cfg.interval_us = rt_arg_u64_or("interval_us", cfg.bench ? DEFAULT_BENCH_INTERVAL_US :
+					DEFAULT_INTERVAL_US);
 	cfg.tail_us = rt_arg_u64_or("tail_us", DEFAULT_TAIL_US);
 	cfg.ckpt_rounds = rt_arg_u64_or("ckpt_rounds", DEFAULT_CKPT_ROUNDS);
 	cfg.harvest_max = rt_arg_u64_or("harvest_max", HVD_HARVEST_MAX);
@@ -308,6 +339,9 @@ static void parse_args(void)
 	    !cfg.harvest_max || cfg.harvest_max > HVD_HARVEST_MAX || !cfg.echo_bytes)
 		rt_fail("bootargs: rounds=, pause_every=, ckpt_rounds=, timeout_ms=, "
 			"echo_bytes= must be positive, harvest_max= 1..%u", HVD_HARVEST_MAX);
+	if (cfg.has_target2 && (!cfg.bench || cfg.role != ROLE_MANAGER ||
+				cfg.target2 == cfg.target || cfg.target2 >= SCENARIO_MAX_VMS))
+		rt_fail("bootargs: target2= is a second VM to measure with bench=1");
 }
 
 /* ------------------------------------------------------------- set-up */
@@ -325,13 +359,16 @@ static void start_vsock(void)
 		rt_fail("%s", hvd_why(&cl));
 }
 
+/* Room for any LIST reply. */
+struct list_reply {
+	struct hvd_list_reply head;
+	struct hvd_vm vm[SCENARIO_MAX_VMS];
+};
+
 /* LIST: the VMs we manage; *@n of them into @vms. */
 static void list_vms(struct hvd_vm *vms, u32 *n)
 {
-	static struct {
-		struct hvd_list_reply head;
-		struct hvd_vm vm[SCENARIO_MAX_VMS];
-	} reply;
+	static struct list_reply reply;
 	u32 got;
 	int r = hvd_call_var(&cl, HVD_LIST, 0, NULL, 0, &reply, sizeof(reply), &got);
 
@@ -374,8 +411,15 @@ static bool target_stopped(void)
 	return tgt.stopped;
 }
 
-/* LIST names the target, maybe the echo peer, and nothing else; each
- * entry is a VM's RAM. */
+/* The VMs we were told we manage: the target(s) and the echo peer. */
+static bool told_to_manage(u32 id)
+{
+	return id == cfg.target || (cfg.has_peer && id == cfg.peer) ||
+	       (cfg.has_target2 && id == cfg.target2);
+}
+
+/* LIST names the target, maybe the echo peer or target2, and nothing
+ * else; each entry is a VM's RAM. */
 static void check_list(struct hvd_vm *peer)
 {
 	struct hvd_vm vms[SCENARIO_MAX_VMS];
@@ -386,7 +430,7 @@ static void check_list(struct hvd_vm *peer)
 	for (u32 i = 0; i < n; i++) {
 		const struct hvd_vm *v = &vms[i];
 
-		if (v->id != cfg.target && !(cfg.has_peer && v->id == cfg.peer))
+		if (!told_to_manage(v->id))
 			mgr_fail("LIST names VM %u ('%.15s'), which we do not manage",
 				 v->id, v->name);
 		if (v->ram_ipa != GUEST_RAM_BASE || !v->ram_size || v->ram_size % DTB_SPAN ||
@@ -427,7 +471,7 @@ static void refuse_unmanaged(void)
 	for (u32 id = 0; id < SCENARIO_MAX_VMS; id++) {
 		int r;
 
-		if (id == cfg.target || (cfg.has_peer && id == cfg.peer))
+		if (told_to_manage(id))
 			continue;
 		r = call(HVD_STATS, id, NULL, 0, NULL, 0);
 		if (r != HVD_E_PERM && r != HVD_E_NOVM)
@@ -634,7 +678,9 @@ static void attach(enum via via)
 
 	must(HVD_ATTACH, "ATTACH", &req, sizeof(req), a, sizeof(*a));
 	tgt.attached = true;
-	expect("a second ATTACH", HVD_E_BUSY, HVD_ATTACH, cfg.target, &req, sizeof(req));
+	if (cfg.probes)
+		expect("a second ATTACH", HVD_E_BUSY, HVD_ATTACH, cfg.target, &req,
+		       sizeof(req));
 	map_view(a);
 	if (via == VIA_RINGS)
 		check_rings(a);
@@ -655,15 +701,16 @@ static const char *mode_name(u32 m)
 	       "auto" : "?";
 }
 
-/* mode=dbm where the CPUs lack FEAT_HAFDBS: E_NOTSUP (LIST's flag must
- * agree) and the run goes on in wp. auto means dbm where there is. */
-static void log_start(void)
+/* Logging on in @mode. dbm where the CPUs lack FEAT_HAFDBS: E_NOTSUP
+ * (LIST's flag must agree) and the run goes on in wp. auto means dbm
+ * where there is. */
+static void log_start(u32 mode)
 {
 	bool has_dbm = tgt.vm.flags & HVD_VM_DBM;
-	struct hvd_log_start req = { .mode = cfg.mode }, got;
+	struct hvd_log_start req = { .mode = mode }, got;
 	int r = call(HVD_LOG_START, cfg.target, &req, sizeof(req), &got, sizeof(got));
 
-	if (r == HVD_E_NOTSUP && cfg.mode == HVD_MODE_DBM && !has_dbm) {
+	if (r == HVD_E_NOTSUP && mode == HVD_MODE_DBM && !has_dbm) {
 		printf("hvdmgr: dbm unavailable, using wp\n");
 		req.mode = HVD_MODE_WP;
 		r = call(HVD_LOG_START, cfg.target, &req, sizeof(req), &got, sizeof(got));
@@ -672,8 +719,9 @@ static void log_start(void)
 		mgr_fail("LOG_START %s: %s (%s)", mode_name(req.mode), hvd_status_name(r),
 			 cl.reason);
 	tgt.logging = true;
-	expect("a second LOG_START", HVD_E_BUSY, HVD_LOG_START, cfg.target, &req,
-	       sizeof(req));
+	if (cfg.probes)
+		expect("a second LOG_START", HVD_E_BUSY, HVD_LOG_START, cfg.target, &req,
+		       sizeof(req));
 	if ((got.mode != HVD_MODE_WP && got.mode != HVD_MODE_DBM) ||
 	    (got.mode == HVD_MODE_DBM) != (has_dbm && req.mode != HVD_MODE_WP))
 		mgr_fail("LOG_START %s: mode %s in effect, dbm %savailable",
@@ -766,6 +814,15 @@ static void harvest_rings(void)
 	consume_rings();
 }
 
+/* A round's harvest through @via, into D (mark()). */
+static void harvest(enum via via)
+{
+	if (via == VIA_RINGS)
+		harvest_rings();
+	else
+		harvest_socket(0);
+}
+
 /* HVD_RESET until 0: every harvested page protected again before we
  * read it. Each request frees at least one entry or answers 0. */
 static void reset(void)
@@ -783,6 +840,13 @@ static void reset(void)
 	} while (n.count);
 }
 
+static void check_entries(void)
+{
+	if (total.bad_entries)
+		mgr_fail("%llu log entries outside the target's RAM",
+			 (unsigned long long)total.bad_entries);
+}
+
 /* Counter at the previous harvest: a round's rate is over the time
  * since (the time the workload had to dirty pages). */
 static u64 last_harvest;
@@ -793,13 +857,8 @@ static u64 round_check(enum via via, u64 round, bool exact)
 	u64 now = rt_timer_count(RT_TIMER_VIRT), d;
 
 	dround_harvest_begin(&chk);
-	if (via == VIA_RINGS)
-		harvest_rings();
-	else
-		harvest_socket(0);
-	if (total.bad_entries)
-		mgr_fail("%llu log entries outside the target's RAM",
-			 (unsigned long long)total.bad_entries);
+	harvest(via);
+	check_entries();
 	reset();
 	d = dround_check(&chk, round, exact, cfg.demo ? now - last_harvest : 0);
 	last_harvest = now;
@@ -813,7 +872,7 @@ static void phase_begin(enum via via)
 {
 	printf("hvdmgr: --- harvest through the %s ---\n", via_name[via]);
 	attach(via);
-	log_start();
+	log_start(cfg.mode);
 	dround_start(&chk, tgt.view);
 	last_harvest = rt_timer_count(RT_TIMER_VIRT);
 	if (tgt.paused)
@@ -872,10 +931,7 @@ static void phase_end(enum via via)
 	tgt.logging = false;
 	harvested = total.harvested;
 	dround_harvest_begin(&chk);
-	if (via == VIA_RINGS)
-		harvest_rings();
-	else
-		harvest_socket(0);
+	harvest(via);
 	if (total.harvested != harvested)
 		mgr_fail("%llu entries logged while the target was paused",
 			 (unsigned long long)(total.harvested - harvested));
@@ -1012,23 +1068,46 @@ static void tail(enum via via)
 		mgr_fail("%llu page(s) lost", (unsigned long long)chk.total.lost);
 }
 
+/* Round trips of requests without a body, timed one by one. */
+struct round_trips {
+	u64 sum, best;               /* counter ticks */
+	unsigned int n;
+};
+
+/* @n requests @type (@name) about VM @vm, each answered HVD_OK. */
+static struct round_trips time_requests(u16 type, const char *name, u32 vm,
+					 unsigned int n)
+{
+	/* Room for a LIST reply holds a STATS reply too. */
+	_Static_assert(sizeof(struct list_reply) >= sizeof(struct hvd_stats),
+		       "the reply buffer fits both");
+	static struct list_reply reply;
+	struct round_trips rt = { .best = ~0ULL, .n = n };
+
+	for (unsigned int i = 0; i < n; i++) {
+		u64 t = rt_timer_count(RT_TIMER_VIRT);
+		u32 got;
+		int r = hvd_call_var(&cl, type, vm, NULL, 0, &reply, sizeof(reply), &got);
+
+		t = rt_timer_count(RT_TIMER_VIRT) - t;
+		if (r < 0)
+			mgr_fail("%s: %s", name, hvd_why(&cl));
+		if (r != HVD_OK)
+			mgr_fail("%s: %s (%s)", name, hvd_status_name(r), cl.reason);
+		rt.sum += t;
+		rt.best = MIN(rt.best, t);
+	}
+	return rt;
+}
+
 /* The round trip of a small request (STATS): average and best. */
 static void measure_round_trip(void)
 {
-	struct hvd_stats st;
-	u64 best = ~0ULL, sum = 0;
+	struct round_trips rt = time_requests(HVD_STATS, "STATS", cfg.target, RTT_SAMPLES);
 
-	for (unsigned int i = 0; i < RTT_SAMPLES; i++) {
-		u64 t = rt_timer_count(RT_TIMER_VIRT);
-
-		must(HVD_STATS, "STATS", NULL, 0, &st, sizeof(st));
-		t = rt_timer_count(RT_TIMER_VIRT) - t;
-		sum += t;
-		best = MIN(best, t);
-	}
 	printf("hvdmgr: round trip of a STATS request: %llu us on average, %llu us at "
-	       "best (%u requests)\n", (unsigned long long)rt_ticks_to_us(sum / RTT_SAMPLES),
-	       (unsigned long long)rt_ticks_to_us(best), RTT_SAMPLES);
+	       "best (%u requests)\n", (unsigned long long)rt_ticks_to_us(rt.sum / rt.n),
+	       (unsigned long long)rt_ticks_to_us(rt.best), rt.n);
 }
 
 static void print_stats(void)
@@ -1252,6 +1331,191 @@ static void run_intruder(void)
 	rt_pass_note("%llu refusals", (unsigned long long)total.refused);
 }
 
+/* -------------------------------------------------------------- bench */
+
+/* One (harvest way, mode) of a target over its rounds: entries, counter
+ * ticks (instructions) and requests of the harvests and of the resets. */
+struct bench_acc {
+	u64 rounds, entries, harvest_ticks, reset_ticks, harvest_calls, reset_calls;
+};
+
+/* The other target becomes the current one (bench=1 with target2=). */
+static void swap_targets(void)
+{
+	u32 id = cfg.target;
+	bool paused = tgt.paused;
+
+	cfg.target = cfg.target2;
+	cfg.target2 = id;
+	tgt.paused = tgt.target2_paused;
+	tgt.target2_paused = paused;
+}
+
+/*
+ * One round: the writer runs for interval_us (we sleep in WFI), then,
+ * paused, so that only this vCPU counts, its log is harvested through
+ * @via and reset, each timed.
+ */
+static void bench_round(enum via via, struct bench_acc *a)
+{
+	u64 harvested = total.harvested, was_reset = total.reset, calls, t0, t1, t2, n;
+	u64 end = rt_timer_count(RT_TIMER_VIRT) + cfg.interval_us * ICOUNT_FREQ / 1000000;
+
+	/* The timer armed for the end of the writing before RESUME: under
+	 * QEMU's round-robin icount, RESUME's kick of the writer's vCPU hands
+	 * it the host CPU for a slice that lasts to the next timer deadline,
+	 * which is then this one, not QEMU's next 100 ms tick (seen: rounds
+	 * of up to 33 ms of writing). */
+	rt_timer_arm(RT_TIMER_VIRT, end);
+	resume_target();
+	gu_sleep_us(rt_ticks_to_us(end - MIN(end, rt_timer_count(RT_TIMER_VIRT))));
+	pause_target();
+	dround_harvest_begin(&chk);
+	calls = cl.calls;
+	t0 = rt_timer_count(RT_TIMER_VIRT);
+	harvest(via);
+	t1 = rt_timer_count(RT_TIMER_VIRT);
+	a->harvest_calls += cl.calls - calls;
+	calls = cl.calls;
+	reset();
+	t2 = rt_timer_count(RT_TIMER_VIRT);
+	a->reset_calls += cl.calls - calls;
+	check_entries();
+	n = total.harvested - harvested;
+	if (!n)
+		mgr_fail("bench: a round of VM %u harvested nothing: has it stopped? (raise "
+			 "its writes=)", cfg.target);
+	if (total.reset - was_reset != n)
+		mgr_fail("bench: %llu entries harvested in a round, %llu reset",
+			 (unsigned long long)n, (unsigned long long)(total.reset - was_reset));
+	a->rounds++;
+	a->entries += n;
+	a->harvest_ticks += t1 - t0;
+	a->reset_ticks += t2 - t1;
+}
+
+/* @x / @rounds with one decimal. */
+static void print_per_round(const char *what, u64 x, u64 rounds)
+{
+	u64 tenths = x * 10 / rounds;
+
+	printf("%s%llu.%llu", what, (unsigned long long)(tenths / 10),
+	       (unsigned long long)(tenths % 10));
+}
+
+static void bench_report(enum via via, const struct bench_acc *a)
+{
+	char what[64];
+	u64 both = a->harvest_ticks + a->reset_ticks, per_s;
+
+	if (!a->entries)     /* every counted round harvests some */
+		mgr_fail("bench: no round counted (rounds=0?)");
+	snprintf(what, sizeof(what), "%s, %s, %s writer", via_name[via], mode_name(tgt.mode),
+		 tgt.vm.name);
+	printf("hvdmgr: bench: %s, harvest: %llu instructions per entry\n", what,
+	       (unsigned long long)(a->harvest_ticks / a->entries));
+	printf("hvdmgr: bench: %s, reset: %llu instructions per entry\n", what,
+	       (unsigned long long)(a->reset_ticks / a->entries));
+	/* Entries per second of guest time (1 instruction a ns), in
+	 * hundredths of a million. */
+	per_s = a->entries * (ICOUNT_FREQ / 10000) / both;
+	printf("hvdmgr: bench: %s, harvest + reset: %llu instructions per entry, "
+	       "%llu.%02llu million entries/s\n", what,
+	       (unsigned long long)(both / a->entries), (unsigned long long)(per_s / 100),
+	       (unsigned long long)(per_s % 100));
+	printf("hvdmgr: bench: %s, rounds: %llu of ", what, (unsigned long long)a->rounds);
+	print_per_round("", a->entries, a->rounds);
+	print_per_round(" entries, ", a->harvest_calls, a->rounds);
+	print_per_round(" harvest and ", a->reset_calls, a->rounds);
+	printf(" RESET requests each\n");
+}
+
+/* Logging on in @mode, a round not counted (the first after LOG_START
+ * finds every page protected or every group disarmed), `rounds`
+ * rounds, logging off. The target stays paused. */
+static void bench_mode(enum via via, u32 mode)
+{
+	struct bench_acc a = { 0 };
+
+	log_start(mode);
+	bench_round(via, &a);
+	a = (struct bench_acc){ 0 };
+	for (u64 round = 0; round < cfg.rounds; round++)
+		bench_round(via, &a);
+	must(HVD_LOG_STOP, "LOG_STOP", NULL, 0, NULL, 0);
+	tgt.logging = false;
+	bench_report(via, &a);
+}
+
+/* Every harvest= way for the current target (paused): wp unless
+ * mode=dbm, dbm unless mode=wp or the CPUs lack it. */
+static void bench_target(void)
+{
+	struct hvd_vm peer;
+
+	check_list(&peer);
+	dround_init(&chk, NULL, tgt.npages, false);
+	for (unsigned int i = 0; i < cfg.nr_via; i++) {
+		enum via via = cfg.via[i];
+
+		attach(via);
+		if (cfg.mode != HVD_MODE_DBM)
+			bench_mode(via, HVD_MODE_WP);
+		if (cfg.mode != HVD_MODE_WP && (tgt.vm.flags & HVD_VM_DBM))
+			bench_mode(via, HVD_MODE_DBM);
+		else if (cfg.mode != HVD_MODE_WP)
+			printf("hvdmgr: bench: %s, dbm, %s writer: not available on this "
+			       "CPU\n", via_name[via], tgt.vm.name);
+		must(HVD_DETACH, "DETACH", NULL, 0, NULL, 0);
+		tgt.attached = false;
+	}
+}
+
+static void bench_round_trips(void)
+{
+	struct round_trips stats = time_requests(HVD_STATS, "STATS", cfg.target,
+						 BENCH_RTT_SAMPLES);
+	struct round_trips list = time_requests(HVD_LIST, "LIST", 0, BENCH_RTT_SAMPLES);
+
+	printf("hvdmgr: bench: round trip, STATS: %llu instructions on average, %llu at "
+	       "best (%u requests)\n", (unsigned long long)(stats.sum / stats.n),
+	       (unsigned long long)stats.best, stats.n);
+	printf("hvdmgr: bench: round trip, LIST: %llu instructions on average, %llu at "
+	       "best (%u requests)\n", (unsigned long long)(list.sum / list.n),
+	       (unsigned long long)list.best, list.n);
+}
+
+/* bench=1: every VM we time against held paused throughout but for its
+ * own writing; all resumed at the end, logging off, to run out. */
+static void run_bench(void)
+{
+	if (rt_counter_freq() != ICOUNT_FREQ)
+		rt_fail("bench: the counter runs at %llu Hz, not 1 GHz: run under "
+			"-icount shift=0 on -cpu max (figures would not be instructions)",
+			(unsigned long long)rt_counter_freq());
+	start_vsock();
+	pause_target();
+	if (cfg.has_target2) {
+		swap_targets();
+		pause_target();
+		swap_targets();
+	}
+	bench_round_trips();
+	bench_target();
+	if (cfg.has_target2) {
+		swap_targets();
+		bench_target();
+		resume_target();
+		swap_targets();
+	}
+	resume_target();
+	if (hvd_close(&cl))
+		rt_fail("%s", hvd_why(&cl));
+	rt_pass_note("bench: %s%s%s, %s", via_name[cfg.via[0]], cfg.nr_via > 1 ? " and " : "",
+		     cfg.nr_via > 1 ? via_name[cfg.via[1]] : "",
+		     cfg.has_target2 ? "two writers" : "one writer");
+}
+
 /* ------------------------------------------------------------ manager */
 
 static void run_manager(void)
@@ -1266,7 +1530,8 @@ static void run_manager(void)
 	check_list(&peer);
 	if (cfg.has_peer)
 		echo_test(&peer);
-	check_refusals();
+	if (cfg.probes)
+		check_refusals();
 	dround_init(&chk, NULL, tgt.npages, cfg.demo);
 	for (unsigned int i = 0; i < cfg.nr_via; i++) {
 		phase_begin(cfg.via[i]);
@@ -1304,6 +1569,9 @@ void guest_main(void)
 		run_intruder();
 		break;
 	default:
-		run_manager();
+		if (cfg.bench)
+			run_bench();
+		else
+			run_manager();
 	}
 }
