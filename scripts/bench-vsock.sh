@@ -17,7 +17,7 @@ out=$(timeout 300 "$top/scripts/qemu.sh" --test --icount --cpu max --smp 3 \
 	virt "$image" </dev/null 2>&1) || true
 # A guest's FAIL powers its VM off like a PASS does: the run's status
 # alone does not say that the benchmark ran.
-if ! grep -q '\[mgr\] hvdmgr: PASS' <<<"$out" ||
+if ! grep -q '\[mgr\] hvdmgr: PASS bench' <<<"$out" ||
    ! grep -q 'hv: all VMs have stopped' <<<"$out" ||
    grep -q ': FAIL\|stopped by the hypervisor' <<<"$out"; then
 	echo "$out" | tail -n 20 >&2
