@@ -52,8 +52,9 @@ _Static_assert(sizeof(struct virtio_vsock_hdr) == 44, "virtio 1.2 §5.10.6: a 44
 /* An RX buffer must hold a header and at least one payload byte, so
  * that every buffer moves a stream forward. */
 #define RX_MIN (HDR_LEN + 1)
-/* Payload bytes copied per step through the bounce buffer: one RX
- * buffer as Linux posts them (a header and 4 KiB). */
+/* Payload bytes copied per step from one guest's TX chain to another's
+ * RX chain through the bounce buffer: one RX buffer as Linux posts them
+ * (a header and 4 KiB). */
 #define BOUNCE_PAYLOAD 4096u
 /* RSTs a device may owe its driver, and the most one TX packet can
  * add: a REQUEST that takes the slot of a closing connection (RST to
@@ -176,7 +177,9 @@ static struct spinlock vsock_lock = SPINLOCK_INIT;
 static struct vsock_dev devs[SCENARIO_MAX_VMS];
 static const struct vsock_service *services[MAX_SERVICES];
 /* Header and payload on their way into an RX buffer, under vsock_lock. */
-static u8 bounce[HDR_LEN + BOUNCE_PAYLOAD];
+/* 8-byte aligned, as the guests' buffers usually are, so that
+ * memcpy() moves words, not bytes. */
+static u8 bounce[BOUNCE_PAYLOAD] __aligned(8);
 
 /* ---------------------------------------------------------- device */
 
@@ -322,18 +325,28 @@ static int rx_pop(struct vsock_dev *d, struct vq_chain *c)
 	return r;
 }
 
-static void src_take(struct pkt_src *s, u8 *dst, u32 n)
+/*
+ * The next up to *@n payload bytes of @s, *@n set to how many: a
+ * service's buffer is read in place, a guest's chain through the bounce
+ * buffer.
+ */
+static const u8 *src_next(struct pkt_src *s, u32 *n)
 {
-	if (s->chain) {
-		u32 got = vq_chain_read(s->chain, s->off, dst, n);
+	const u8 *p = bounce;
 
+	if (s->chain) {
+		u32 got;
+
+		*n = MIN(*n, BOUNCE_PAYLOAD);
+		got = vq_chain_read(s->chain, s->off, bounce, *n);
 		/* The chain's length was checked against the header, so
 		 * got == n; never let older bounce bytes out if not. */
-		memset(dst + got, 0, n - got);
+		memset(bounce + got, 0, *n - got);
 	} else {
-		memcpy(dst, s->buf + s->off, n);
+		p = s->buf + s->off;
 	}
-	s->off += n;
+	s->off += *n;
+	return p;
 }
 
 /*
@@ -344,19 +357,17 @@ static void rx_put(struct vsock_dev *d, const struct vq_chain *c,
 		   struct virtio_vsock_hdr *h, struct pkt_src *src, u32 n)
 {
 	struct virtqueue *vq = &d->vdev.vq[VSOCK_VQ_RX];
-	u32 fill = HDR_LEN, written = 0, left = n;
+	u32 written, left = n;
 
 	h->len = n;
-	memcpy(bounce, h, HDR_LEN);
-	do {
-		u32 chunk = MIN(left, (u32)sizeof(bounce) - fill);
+	written = vq_chain_write(vq, c, 0, h, HDR_LEN);
+	while (left) {
+		u32 chunk = left;
+		const u8 *from = src_next(src, &chunk);
 
-		if (chunk)
-			src_take(src, bounce + fill, chunk);
-		written += vq_chain_write(vq, c, written, bounce, fill + chunk);
+		written += vq_chain_write(vq, c, written, from, chunk);
 		left -= chunk;
-		fill = 0;
-	} while (left);
+	}
 	vq_push(vq, c->head, written);
 	d->used[VSOCK_VQ_RX] = true;
 	d->stats.pkts_out++;
