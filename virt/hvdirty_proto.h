@@ -76,6 +76,8 @@ enum hvd_type {
 	HVD_DIGEST = 10,
 	/* -> struct hvd_stats. */
 	HVD_STATS = 11,
+	/* struct hvd_read -> the @len bytes of the range. */
+	HVD_READ = 12,
 };
 
 /* Reply statuses (struct hvd_hdr.arg). An error reply's body is a
@@ -201,6 +203,21 @@ struct hvd_digest {
 	uint64_t ipa;
 	uint64_t len;
 };
+
+/*
+ * HVD_READ: a range of the VM's RAM, as struct hvd_digest checks it,
+ * with @len at most HVD_READ_MAX; the reply's body is its bytes. Of a
+ * running VM the bytes are as they were at some moment of the copy, a
+ * page possibly torn; pair it with the dirty log (read a page after the
+ * HVD_RESET that re-protected it, and a later write is logged again),
+ * or pause the VM first.
+ */
+struct hvd_read {
+	uint64_t ipa;
+	uint64_t len;
+};
+/* The most one HVD_READ returns: 16 pages, a reply within HVD_REPLY_MAX. */
+#define HVD_READ_MAX 65536u
 
 struct hvd_digest_reply {
 	uint64_t digest;         /* hvd_digest_update(HVD_DIGEST_SEED, range, len / 8) */
