@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing the hypervisor needs on a Debian
 # bookworm machine, and fetches the board files the tests read (the Pi 4
-# DTB from Debian's arm64 kernel package). Idempotent: a second run that
-# finds everything in place does nothing and prints nothing.
+# DTB, and the Linux guests' kernel, modules and busybox, from Debian's
+# arm64 packages). Idempotent: a second run that finds everything in
+# place does nothing and prints nothing.
 #
 # Usage: scripts/setup.sh            (called by `make test` / `make demo`)
 set -euo pipefail
@@ -28,6 +29,7 @@ probe kconfig-conf kconfig-frontends
 probe dtc device-tree-compiler
 probe clang clang
 probe cpio cpio
+[ -f /usr/aarch64-linux-gnu/lib/libc.a ] || apt_pkgs+=(libc6-dev-arm64-cross)   # static tools/hvdirty
 probe cppcheck cppcheck
 probe clang-tidy clang-tidy
 [ -f /usr/lib/u-boot/qemu_arm64/u-boot.bin ] || apt_pkgs+=(u-boot-qemu)
@@ -74,14 +76,32 @@ arm64_kernel_pkg() {
 		sed -n 's/.*Depends: \(linux-image-[0-9][^ ]*-arm64\).*/\1/p' | head -n 1 || true
 }
 
-# The Pi 4 DTB ships in Debian's arm64 kernel package; fetch that package
-# with apt's arm64 options (no foreign architecture needs to be enabled).
-if [ ! -f "$pi_dtb" ]; then
+# fetch_arm64 PKG DIR: downloads Debian's arm64 PKG with apt's arm64
+# options (no foreign architecture needs to be enabled) and unpacks it
+# into DIR.
+fetch_arm64() {
+	local pkg=$1 dir=$2 dl
+	dl=$(mktemp -d -p "$tmp")
+	chown _apt "$dl" 2>/dev/null || true    # apt downloads as user _apt
+	(cd "$dl" && apt-get -o APT::Architectures=amd64,arm64 download "$pkg:arm64" >/dev/null)
+	dpkg-deb -x "$dl"/*.deb "$dir"
+}
+
+# The files taken from Debian's arm64 packages: the Pi 4 DTB, and for
+# the Linux guests (docs/linux.md) the kernel Image, the four modules of
+# virtio-vsock (loaded in this order) and a static busybox.
+linux="$cache/linux"
+vsock_modules="virtio_mmio vsock vmw_vsock_virtio_transport_common vmw_vsock_virtio_transport"
+have_debian_files() {
+	[ -f "$pi_dtb" ] && [ -f "$linux/Image" ] && [ -x "$linux/busybox" ] || return 1
+	for m in $vsock_modules; do [ -f "$linux/modules/$m.ko" ] || return 1; done
+}
+
+if ! have_debian_files; then
 	apt_update
-	mkdir -p "$cache"
 	tmp=$(mktemp -d)
-	chown _apt "$tmp" 2>/dev/null || true    # apt downloads as user _apt
 	trap 'rm -rf "$tmp"' EXIT
+	chmod 755 "$tmp"    # for fetch_arm64's download directories
 	ver=$(arm64_kernel_pkg)
 	if [ -z "$ver" ]; then
 		# The arm64 package lists are not there yet: fetch them once.
@@ -89,10 +109,20 @@ if [ ! -f "$pi_dtb" ]; then
 		ver=$(arm64_kernel_pkg)
 	fi
 	[ -n "$ver" ] || { echo "setup: cannot find Debian's arm64 kernel package" >&2; exit 1; }
-	echo "setup: fetching $ver (arm64) for the Pi 4 DTB"
-	(cd "$tmp" && apt-get -o APT::Architectures=amd64,arm64 download "$ver:arm64" >/dev/null)
-	dpkg-deb -x "$tmp"/*.deb "$tmp/x"
-	src=$(find "$tmp/x" -name bcm2711-rpi-4-b.dtb | head -n 1)
+	echo "setup: fetching $ver and busybox-static (arm64) for the Pi 4 DTB and the Linux guests"
+	fetch_arm64 "$ver" "$tmp/k"
+	fetch_arm64 busybox-static "$tmp/b"
+	mkdir -p "$linux/modules"
+	src=$(find "$tmp/k" -name bcm2711-rpi-4-b.dtb | head -n 1)
 	[ -n "$src" ] || { echo "setup: $ver has no bcm2711-rpi-4-b.dtb" >&2; exit 1; }
 	cp "$src" "$pi_dtb"
+	# Debian's arm64 vmlinuz is a plain (uncompressed) arm64 Image.
+	cp "$tmp/k"/boot/vmlinuz-* "$linux/Image"
+	for m in $vsock_modules; do
+		src=$(find "$tmp/k/lib/modules" -name "$m.ko" | head -n 1)
+		[ -n "$src" ] || { echo "setup: $ver has no module $m.ko" >&2; exit 1; }
+		cp "$src" "$linux/modules/"
+	done
+	cp "$tmp/b/bin/busybox" "$linux/busybox"
+	echo "$ver" >"$linux/kernel-package"
 fi
