@@ -815,6 +815,50 @@ TEST(generated_files_link_the_data_and_images)
 	CHECK(file_is("checker.out", want));
 }
 
+/* Occurrences of @needle in @text. */
+static unsigned int count_of(const char *text, const char *needle)
+{
+	unsigned int n = 0;
+
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+TEST(a_file_several_vms_boot_is_bundled_once)
+{
+	static const char text[] =
+		"[vm a]\ncpus = 0\nmemory = 6M\nkernel = pattern.bin\ninitrd = raw.bin\n"
+		"[vm b]\ncpus = 1\nmemory = 6M\nkernel = pattern.bin\ninitrd = ./raw.bin\n"
+		"[vm c]\ncpus = 2\nmemory = 4M\nkernel = raw.bin\n";
+	u8 pattern[1000];
+	struct sc_scenario s;
+	char want[512], *images;
+	unsigned long sum;
+
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (u8)(i * 3 + 5);
+	write_file("pattern.bin", pattern, sizeof(pattern));
+	write_raw("raw.bin", 4096);
+	sum = byte_sum(pattern, sizeof(pattern));
+	CHECK_EQ(parse(text, &s), 0);
+	CHECK(build_and_run(&s));
+	sc_free(&s);
+	/* Two files, two .incbin; the other three images are aliases. */
+	images = read_all("images.S");
+	CHECK_EQ(count_of(images, ".incbin"), 2);
+	CHECK_EQ(count_of(images, ".set scenario_vm1_kernel, scenario_vm0_kernel"), 1);
+	CHECK_EQ(count_of(images, ".set scenario_vm1_initrd, scenario_vm0_initrd"), 1);
+	CHECK_EQ(count_of(images, ".set scenario_vm2_kernel, scenario_vm0_initrd"), 1);
+	free(images);
+	snprintf(want, sizeof(want),
+		 "t 3\n"
+		 "a 0 600000 1000/0/%lu 4096/0/0 [] 1 0 0 0\n"
+		 "b 1 600000 1000/0/%lu 4096/0/0 [] 1 0 0 0\n"
+		 "c 2 400000 4096/0/0 0/0/0 [] 1 0 0 0\n", sum, sum);
+	CHECK(file_is("checker.out", want));
+}
+
 TEST(generated_files_of_the_empty_scenario_build)
 {
 	struct sc_options opt = options(TEST_MAX_CPUS);
