@@ -53,10 +53,10 @@ static const char *check_harvest(const union hvd_req_body *b)
 	return NULL;
 }
 
-static const char *check_digest(const union hvd_req_body *b)
+/* A range of the VM's RAM as struct hvd_digest states it: what can be
+ * checked without the VM (inside its RAM is manage.c's to check). */
+static const char *check_range(u64 ipa, u64 len)
 {
-	u64 ipa = b->digest.ipa, len = b->digest.len;
-
 	if (!IS_ALIGNED(ipa, HVD_PAGE_SIZE) || !IS_ALIGNED(len, HVD_PAGE_SIZE))
 		return "range is not page aligned";
 	if (!len)
@@ -64,6 +64,21 @@ static const char *check_digest(const union hvd_req_body *b)
 	if (ipa + len < ipa)
 		return "range wraps around";
 	return NULL;
+}
+
+static const char *check_digest(const union hvd_req_body *b)
+{
+	return check_range(b->digest.ipa, b->digest.len);
+}
+
+/* The reply carries the bytes: at most HVD_READ_MAX of them. */
+static const char *check_read(const union hvd_req_body *b)
+{
+	const char *why = check_range(b->read.ipa, b->read.len);
+
+	if (!why && b->read.len > HVD_READ_MAX)
+		why = "range is above HVD_READ_MAX (65536)";
+	return why;
 }
 
 struct req_rule {
@@ -85,6 +100,7 @@ static const struct req_rule rules[] = {
 	[HVD_RESUME] = { "RESUME", 0, NULL },
 	[HVD_DIGEST] = { "DIGEST", sizeof(struct hvd_digest), check_digest },
 	[HVD_STATS] = { "STATS", 0, NULL },
+	[HVD_READ] = { "READ", sizeof(struct hvd_read), check_read },
 };
 
 static const struct req_rule *rule_of(u32 type)

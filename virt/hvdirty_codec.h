@@ -27,6 +27,7 @@ union hvd_req_body {
 	struct hvd_attach attach;
 	struct hvd_harvest harvest;
 	struct hvd_digest digest;
+	struct hvd_read read;
 };
 
 /*

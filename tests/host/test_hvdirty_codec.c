@@ -110,6 +110,7 @@ static const struct sample samples[] = {
 	{ HVD_RESUME, 0, { .log_start = { 0, 0 } } },
 	{ HVD_DIGEST, sizeof(struct hvd_digest), { .digest = { 0x40001000, 0x2000 } } },
 	{ HVD_STATS, 0, { .log_start = { 0, 0 } } },
+	{ HVD_READ, sizeof(struct hvd_read), { .read = { 0x40003000, HVD_READ_MAX } } },
 };
 #define NR_SAMPLES (sizeof(samples) / sizeof(samples[0]))
 
@@ -227,7 +228,7 @@ TEST(another_version_is_refused_before_anything_else)
 
 TEST(an_unknown_type_is_refused_before_its_body)
 {
-	static const u16 types[] = { 0, HVD_STATS + 1, 0x7fff, HVD_REPLY | HVD_LIST, 0xffff };
+	static const u16 types[] = { 0, HVD_READ + 1, 0x7fff, HVD_REPLY | HVD_LIST, 0xffff };
 	u8 buf[HVD_REQ_MAX] = { 0 };
 	struct hvd_req req;
 
@@ -346,6 +347,69 @@ TEST(digest_takes_a_nonempty_page_aligned_range_that_does_not_wrap)
 	CHECK_EQ(decode_one(HVD_DIGEST, &b, sizeof(b)).status, HVD_E_MALFORMED);
 }
 
+/* READ's range: the rules of DIGEST's, plus at most HVD_READ_MAX. */
+static u32 read_status(u64 ipa, u64 len)
+{
+	struct hvd_read b = { ipa, len };
+
+	return decode_one(HVD_READ, &b, sizeof(b)).status;
+}
+
+TEST(read_takes_a_page_up_to_64_KiB_and_decodes_its_range)
+{
+	struct hvd_read b = { 0x40000000, HVD_PAGE_SIZE };
+	struct hvd_req req = decode_one(HVD_READ, &b, sizeof(b));
+
+	CHECK_EQ(req.status, HVD_OK);
+	CHECK_EQ(req.len, HDR + sizeof(b));
+	CHECK_EQ(req.body.read.ipa, 0x40000000);
+	CHECK_EQ(req.body.read.len, HVD_PAGE_SIZE);
+	CHECK_EQ(read_status(0x40000000, HVD_READ_MAX), HVD_OK);
+	CHECK_EQ(read_status(0xffffffffffff0000ull - HVD_READ_MAX, HVD_READ_MAX), HVD_OK);
+}
+
+TEST(read_of_a_misaligned_range_is_malformed)
+{
+	CHECK_EQ(read_status(0x40000008, HVD_PAGE_SIZE), HVD_E_MALFORMED);
+	CHECK_EQ(read_status(0x40000800, HVD_PAGE_SIZE), HVD_E_MALFORMED);
+	CHECK_EQ(read_status(0x40000000, HVD_PAGE_SIZE + 8), HVD_E_MALFORMED);
+	CHECK_EQ(read_status(0x40000000, 8), HVD_E_MALFORMED);
+}
+
+TEST(read_of_nothing_is_malformed)
+{
+	CHECK_EQ(read_status(0x40000000, 0), HVD_E_MALFORMED);
+	CHECK_EQ(read_status(0, 0), HVD_E_MALFORMED);
+}
+
+TEST(read_of_more_than_64_KiB_is_malformed)
+{
+	CHECK_EQ(read_status(0x40000000, HVD_READ_MAX + HVD_PAGE_SIZE), HVD_E_MALFORMED);
+	CHECK_EQ(read_status(0x40000000, 0x100000000ull), HVD_E_MALFORMED);
+	CHECK_EQ(read_status(0x40000000, 0xfffffffffffff000ull), HVD_E_MALFORMED);
+	CHECK_STREQ(decode_one(HVD_READ, &(struct hvd_read){ 0, 2 * HVD_READ_MAX },
+			       sizeof(struct hvd_read)).why,
+		    "range is above HVD_READ_MAX (65536)");
+}
+
+TEST(read_of_a_range_that_wraps_is_malformed)
+{
+	CHECK_EQ(read_status(0xfffffffffffff000ull, HVD_PAGE_SIZE), HVD_E_MALFORMED);
+	CHECK_EQ(read_status(0xffffffffffffc000ull, HVD_READ_MAX), HVD_E_MALFORMED);
+	/* The last pages, ending at 2^64 - 4096: in range. */
+	CHECK_EQ(read_status(0xffffffffffffe000ull, HVD_PAGE_SIZE), HVD_OK);
+}
+
+TEST(read_with_a_body_of_another_size_is_malformed)
+{
+	struct hvd_read b[2] = { { 0x40000000, HVD_PAGE_SIZE }, { 0, 0 } };
+
+	CHECK_EQ(decode_one(HVD_READ, b, 0).status, HVD_E_MALFORMED);
+	CHECK_EQ(decode_one(HVD_READ, b, sizeof(u64)).status, HVD_E_MALFORMED);
+	CHECK_EQ(decode_one(HVD_READ, b, sizeof(b[0]) + 8).status, HVD_E_MALFORMED);
+	CHECK_EQ(decode_one(HVD_READ, b, sizeof(b)).status, HVD_E_MALFORMED);
+}
+
 TEST(the_target_is_passed_through_for_the_service_to_check)
 {
 	u8 buf[HVD_REQ_MAX];
@@ -432,7 +496,8 @@ TEST(types_have_names)
 	CHECK_STREQ(hvd_type_name(HVD_LIST), "LIST");
 	CHECK_STREQ(hvd_type_name(HVD_HARVEST), "HARVEST");
 	CHECK_STREQ(hvd_type_name(HVD_STATS), "STATS");
+	CHECK_STREQ(hvd_type_name(HVD_READ), "READ");
 	CHECK_STREQ(hvd_type_name(0), "unknown");
-	CHECK_STREQ(hvd_type_name(HVD_STATS + 1), "unknown");
+	CHECK_STREQ(hvd_type_name(HVD_READ + 1), "unknown");
 	CHECK_STREQ(hvd_type_name(0xffffffffu), "unknown");
 }
