@@ -207,6 +207,7 @@ run-uboot: $(obj)/hypervisor.bin
 
 include $(srctree)/tests/host/Makefile.inc
 include $(srctree)/tests/guests/guests.mk
+include $(srctree)/tests/linux/linux.mk
 include $(srctree)/tests/fuzz/Makefile.inc
 
 test: setup
