@@ -387,7 +387,7 @@ TEST(read_of_more_than_64_KiB_is_malformed)
 	CHECK_EQ(read_status(0x40000000, HVD_READ_MAX + HVD_PAGE_SIZE), HVD_E_MALFORMED);
 	CHECK_EQ(read_status(0x40000000, 0x100000000ull), HVD_E_MALFORMED);
 	CHECK_EQ(read_status(0x40000000, 0xfffffffffffff000ull), HVD_E_MALFORMED);
-	CHECK_STREQ(decode_one(HVD_READ, &(struct hvd_read){ 0, 2 * HVD_READ_MAX },
+	CHECK_STREQ(decode_one(HVD_READ, &(struct hvd_read){ 0, 2ull * HVD_READ_MAX },
 			       sizeof(struct hvd_read)).why,
 		    "range is above HVD_READ_MAX (65536)");
 }
