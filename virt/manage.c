@@ -3,9 +3,9 @@
  * whatever channel it asks through: authorisation, logging on and off,
  * pauses (pause_state), attachments of a target's RAM (read-only, a
  * memslot of the caller) and dirty rings (read-write, stage 2 only),
- * harvests, resets, digests, and letting go of all of it when a manager
- * stops. Nothing a guest passed is trusted: every id, window and range
- * is checked here before use.
+ * harvests, resets, digests and copies of RAM, and letting go of all of
+ * it when a manager stops. Nothing a guest passed is trusted: every id,
+ * window and range is checked here before use.
  *
  * Locks: manage_lock guards the attachment records and is held across
  * an attach or detach: manage_lock -> the caller's memslots.update_lock,
@@ -21,6 +21,7 @@
 #include "lib/printf.h"
 #include "lib/ratelimit.h"
 #include "lib/spinlock.h"
+#include "lib/string.h"
 #include "virt/hvdirty_proto.h"
 #include "virt/manage.h"
 #include "virt/manage_window.h"
@@ -482,21 +483,67 @@ u32 manage_reset(struct manage_call *c)
 	return dirty_log_reset(&c->target->dirty, DIRTY_RESET_MAX);
 }
 
-/* ------------------------------------------------------------ digest */
+/* ------------------------------------------------------- digest, read */
 
-int manage_digest(struct manage_call *c, u64 ipa, u64 len, u64 *digest)
+/* Whether some manager holds a pause of @t that vm_pause() completed. */
+static bool paused_by_any(const struct vm *t)
+{
+	for (unsigned int c = 0; c < SCENARIO_MAX_VMS; c++)
+		/* Acquire: pairs with the release in manage_pause(), so the
+		 * parking of @t's vCPUs comes before the caller's reads of
+		 * its RAM. */
+		if (__atomic_load_n(&pause_state[c][t->id], __ATOMIC_ACQUIRE) == PAUSE_HELD)
+			return true;
+	return false;
+}
+
+/*
+ * [ipa, ipa + len) of the target's RAM as the hypervisor reaches it
+ * (guest RAM is identity-mapped at EL2, as guest_mem.c writes it), if
+ * the range is page aligned, not empty and inside RAM; else NULL, the
+ * refusal logged.
+ */
+static const void *ram_range(struct manage_call *c, u64 ipa, u64 len)
 {
 	const struct vm *t = c->target;
 	u64 off = ipa - GUEST_RAM_BASE;
 
 	if (!IS_ALIGNED(ipa | len, PAGE_SIZE) || !len || ipa < GUEST_RAM_BASE ||
-	    off >= t->ram_size || len > t->ram_size - off)
-		return manage_refuse(c, -EINVAL, "range 0x%llx (+0x%llx) is not page "
-				     "aligned inside its RAM", (unsigned long long)ipa,
-				     (unsigned long long)len);
-	/* Guest RAM is identity-mapped at EL2 (as guest_mem.c writes it). */
-	*digest = hvd_digest_update(HVD_DIGEST_SEED,
-				    (const u64 *)(t->ram_pa + off), len / sizeof(u64));
+	    off >= t->ram_size || len > t->ram_size - off) {
+		manage_refuse(c, -EINVAL, "range 0x%llx (+0x%llx) is not page aligned "
+			      "inside its RAM", (unsigned long long)ipa,
+			      (unsigned long long)len);
+		return NULL;
+	}
+	return (const void *)(t->ram_pa + off);
+}
+
+int manage_digest(struct manage_call *c, u64 ipa, u64 len, u64 *digest)
+{
+	const struct vm *t = c->target;
+	const u64 *words = ram_range(c, ipa, len);
+	bool whole = ipa == GUEST_RAM_BASE && len == t->ram_size;
+	/* Taken as the digest begins: a pause its holder ends meanwhile (a
+	 * RESUME served at once on another of its vCPUs) is not seen. */
+	bool paused = whole && paused_by_any(t);
+
+	if (!words)
+		return -EINVAL;
+	*digest = hvd_digest_update(HVD_DIGEST_SEED, words, len / sizeof(u64));
+	if (whole)
+		printf("hv: VM '%s' RAM digest %016llx (%s), asked by '%s'\n", t->name,
+		       (unsigned long long)*digest, paused ? "paused" : "running",
+		       c->caller->name);
+	return 0;
+}
+
+int manage_read(struct manage_call *c, u64 ipa, u64 len, void *out)
+{
+	const void *src = ram_range(c, ipa, len);
+
+	if (!src)
+		return -EINVAL;
+	memcpy(out, src, len);
 	return 0;
 }
 

@@ -4,8 +4,8 @@
  * HVC channel virt/dirtyctl.c): authorisation against the scenario's
  * `manages =` lists, starting and stopping dirty logging, pausing and
  * resuming, attaching the target's memory (read-only) and dirty rings
- * (read-write) into the manager, harvests, digests of memory ranges, and
- * what happens to all of that when the manager stops.
+ * (read-write) into the manager, harvests, digests and copies of memory
+ * ranges, and what happens to all of that when the manager stops.
  *
  * Every call names its request in a struct manage_call; a refusal is
  * logged here as one line "hv: <via>: VM '<caller>' <op> [of VM
@@ -117,11 +117,25 @@ int manage_harvest(struct manage_call *c, bool mapped, struct dirty_gfn *out,
 u32 manage_reset(struct manage_call *c);
 
 /*
- * hvd_digest() (virt/hvdirty_proto.h) of [ipa, ipa + len) of the
- * target's RAM: page aligned, inside RAM. -EINVAL otherwise. The target
- * should be paused for a digest that means anything.
+ * hvd_digest_update() (virt/hvdirty_proto.h) of [ipa, ipa + len) of the
+ * target's RAM: page aligned, not empty, inside RAM. -EINVAL otherwise.
+ * The target should be paused for a digest that means anything. A
+ * digest of the whole RAM is logged, for a test to check a checkpoint
+ * against without trusting its manager: "hv: VM '<target>' RAM digest
+ * <16 hex digits> (paused|running), asked by '<caller>'" (paused: a
+ * manager held a pause of it when the digest began).
  */
 int manage_digest(struct manage_call *c, u64 ipa, u64 len, u64 *digest);
+
+/*
+ * Copies [ipa, ipa + len) of the target's RAM, checked as
+ * manage_digest() checks it, to @out (room for @len bytes: the channel
+ * bounds @len, HVD_READ_MAX for the service). -EINVAL otherwise. Of a
+ * running target the bytes are as they were at some moment of the
+ * copy, a page possibly torn: pause it, or read a page only after the
+ * reset that re-protected it.
+ */
+int manage_read(struct manage_call *c, u64 ipa, u64 len, void *out);
 
 /*
  * @vm has stopped for good: the pauses it holds end, logging of the VMs
