@@ -38,6 +38,9 @@ _Static_assert(sizeof(struct hvd_hdr) + sizeof(struct hvd_list_reply) +
 _Static_assert(sizeof(struct hvd_hdr) + sizeof(struct hvd_attach_reply) <= HVD_REPLY_MAX &&
 	       sizeof(struct hvd_hdr) + sizeof(struct hvd_stats) <= HVD_REPLY_MAX &&
 	       HVD_ERROR_REPLY_MAX <= HVD_REPLY_MAX, "every reply fits HVD_REPLY_MAX");
+_Static_assert(sizeof(struct hvd_hdr) + HVD_READ_MAX <= HVD_REPLY_MAX &&
+	       HVD_PAGE_SIZE % HVD_REPLY_ALIGN == 0,
+	       "a READ reply fits HVD_REPLY_MAX, its length a multiple of HVD_REPLY_ALIGN");
 _Static_assert(VSOCK_SVC_OUT_BUF >= HVD_REPLY_MAX && VSOCK_SVC_IN_BUF >= HVD_REQ_MAX,
 	       "a connection's buffers hold the largest reply and request");
 
@@ -109,6 +112,7 @@ struct refusal {
 	int err;
 	const char *why;
 };
+#define WHY_OUTSIDE_RAM "the range is not inside its RAM"
 static const struct refusal refusals[] = {
 	{ HVD_LOG_START, -EBUSY, "logging is already on" },
 	{ HVD_LOG_STOP, -EALREADY, "logging is off" },
@@ -120,7 +124,8 @@ static const struct refusal refusals[] = {
 	{ HVD_PAUSE, -EBUSY, "already paused by this VM" },
 	{ HVD_PAUSE, -EPERM, "it manages VMs itself" },
 	{ HVD_RESUME, -EALREADY, "not paused by this VM" },
-	{ HVD_DIGEST, -EINVAL, "the range is not inside its RAM" },
+	{ HVD_DIGEST, -EINVAL, WHY_OUTSIDE_RAM },
+	{ HVD_READ, -EINVAL, WHY_OUTSIDE_RAM },
 	{ 0, -ESRCH, "no such VM" },
 	{ 0, -EPERM, "this VM does not manage it" },
 	{ 0, -EOPNOTSUPP, "dbm: the CPUs lack FEAT_HAFDBS dirty state" },
@@ -301,6 +306,19 @@ static int do_digest(struct hvd_call *c)
 	return 0;
 }
 
+/* The bytes go straight into the reply: the codec let through at most
+ * HVD_READ_MAX of them, page multiples (see the asserts above). */
+static int do_read(struct hvd_call *c)
+{
+	const struct hvd_read *rd = &c->req->body.read;
+	int err = manage_read(&c->mc, rd->ipa, rd->len, c->body);
+
+	if (err)
+		return err;
+	c->body_len = (u32)rd->len;
+	return 0;
+}
+
 static int do_stats(struct hvd_call *c)
 {
 	struct hvd_stats *r = c->body;
@@ -335,6 +353,7 @@ static const struct hvd_op ops[] = {
 	[HVD_RESUME] = { do_resume, true },
 	[HVD_DIGEST] = { do_digest, true },
 	[HVD_STATS] = { do_stats, true },
+	[HVD_READ] = { do_read, true },
 };
 
 /* Counts a malformed request of @conn, logs it (manage_refuse() keeps

@@ -81,6 +81,12 @@ static void check_valid_body(const struct hvd_req *r)
 		REQUIRE(b->digest.ipa % HVD_PAGE_SIZE == 0 && b->digest.len % HVD_PAGE_SIZE == 0);
 		REQUIRE(b->digest.len && b->digest.ipa + b->digest.len > b->digest.ipa);
 		break;
+	case HVD_READ:
+		REQUIRE(r->len == HDR + sizeof(b->read));
+		REQUIRE(b->read.ipa % HVD_PAGE_SIZE == 0 && b->read.len % HVD_PAGE_SIZE == 0);
+		REQUIRE(b->read.len && b->read.len <= HVD_READ_MAX);
+		REQUIRE(b->read.ipa + b->read.len > b->read.ipa);
+		break;
 	case HVD_LIST:
 	case HVD_LOG_STOP:
 	case HVD_DETACH:
@@ -196,6 +202,9 @@ static u32 check_replies(const struct vsock_conn *c)
 		REQUIRE(h.arg <= HVD_E_INVAL);
 		if (h.arg != HVD_OK)
 			REQUIRE(h.len - HDR <= HVD_REASON_MAX && body[h.len - HDR - 1] == 0);
+		else if (h.type == (HVD_REPLY | HVD_READ))   /* whole pages, 64 KiB at most */
+			REQUIRE(h.len > HDR && (h.len - HDR) % HVD_PAGE_SIZE == 0 &&
+				h.len - HDR <= HVD_READ_MAX);
 		bytes += h.len;
 		n++;
 	}

@@ -38,7 +38,7 @@ struct hvd_fake {
 	struct manage_call last; /* the last op's call */
 	u32 unauthorised;        /* op calls about a VM the caller does not manage */
 	enum dirty_mode mode;    /* the last arguments ... */
-	u64 mem_ipa, ipa, len;
+	u64 mem_ipa, ipa, len;   /* ATTACH's window; DIGEST's and READ's range */
 	u32 attach_flags;
 	bool mapped;
 	u32 holds;               /* manage_holds() of WORK */
@@ -54,6 +54,10 @@ struct hvd_fake {
 	u32 commit_overrun;      /* commits beyond the room */
 };
 extern struct hvd_fake fake;
+
+/* The word of every fake VM's RAM at @ipa (8-aligned): what the READ
+ * fake copies out, a pattern that tells any two words apart. */
+u64 fake_ram_word(u64 ipa);
 
 /* Forgets the records and answers: ret 0, harvest_chunk HVD_HARVEST_MAX. */
 void fake_reset(void);

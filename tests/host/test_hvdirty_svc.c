@@ -209,6 +209,7 @@ static const struct sample targeted[] = {
 	{ HVD_RESUME, 0, { .log_start = { 0, 0 } } },
 	{ HVD_DIGEST, sizeof(struct hvd_digest), { .digest = { GUEST_RAM_BASE, 0x1000 } } },
 	{ HVD_STATS, 0, { .log_start = { 0, 0 } } },
+	{ HVD_READ, sizeof(struct hvd_read), { .read = { GUEST_RAM_BASE, 0x1000 } } },
 };
 #define NR_TARGETED (sizeof(targeted) / sizeof(targeted[0]))
 
@@ -298,6 +299,9 @@ static const struct mapping mappings[] = {
 	{ HVD_RESUME, -EALREADY, HVD_E_STATE, "not paused by this VM" },
 	{ HVD_DIGEST, -EINVAL, HVD_E_INVAL, "the range is not inside its RAM" },
 	{ HVD_DIGEST, -EIO, HVD_E_INVAL, "refused" },
+	{ HVD_READ, -EINVAL, HVD_E_INVAL, "the range is not inside its RAM" },
+	{ HVD_READ, -EPERM, HVD_E_PERM, "this VM does not manage it" },
+	{ HVD_READ, -EIO, HVD_E_INVAL, "refused" },
 };
 
 static const struct sample *sample_of(u16 type)
@@ -470,6 +474,110 @@ TEST(digest_passes_the_range_and_answers_the_digest)
 	CHECK_EQ(r.digest, 0x0123456789abcdefull);
 }
 
+static u8 read_body[HVD_READ_MAX + HVD_REPLY_ALIGN];
+
+/* Whether read_body's first @len bytes are the fake's RAM at @ipa. */
+static bool read_body_is_ram(u64 ipa, u32 len)
+{
+	for (u32 off = 0; off < len; off += sizeof(u64)) {
+		u64 w;
+
+		memcpy(&w, read_body + off, sizeof(w));
+		if (w != fake_ram_word(ipa + off))
+			return false;
+	}
+	return true;
+}
+
+TEST(read_passes_the_range_and_answers_its_bytes)
+{
+	struct hvd_read b = { GUEST_RAM_BASE + 0x7000, 0x3000 };
+	struct hvd_hdr h;
+
+	CHECK(connect_from(MGR));
+	send_req(HVD_READ, WORK, &b, sizeof(b));
+	CHECK(reply(0, &h));
+	CHECK_EQ(h.len, HDR + 0x3000);
+	CHECK_EQ(ok_body(HVD_READ, read_body, sizeof(read_body)), 0x3000);
+	CHECK_EQ(fake.ipa, GUEST_RAM_BASE + 0x7000);
+	CHECK_EQ(fake.len, 0x3000);
+	CHECK(read_body_is_ram(GUEST_RAM_BASE + 0x7000, 0x3000));
+	CHECK_EQ(fake.commit_overrun, 0);
+}
+
+TEST(read_of_64_KiB_is_one_reply_within_the_largest)
+{
+	struct hvd_read b = { GUEST_RAM_BASE + 0x100000, HVD_READ_MAX };
+	struct hvd_hdr h;
+
+	CHECK(connect_from(MGR));
+	send_req(HVD_READ, WORK, &b, sizeof(b));
+	CHECK(reply(0, &h));
+	CHECK_EQ(h.len, HDR + HVD_READ_MAX);
+	CHECK(h.len <= HVD_REPLY_MAX);
+	CHECK_EQ(conn.out_len, h.len);
+	CHECK_EQ(ok_body(HVD_READ, read_body, sizeof(read_body)), HVD_READ_MAX);
+	CHECK(read_body_is_ram(GUEST_RAM_BASE + 0x100000, HVD_READ_MAX));
+}
+
+TEST(a_refused_read_answers_a_reason_and_no_bytes)
+{
+	struct hvd_read b = { GUEST_RAM_BASE, HVD_READ_MAX };
+	struct hvd_hdr h;
+
+	CHECK(connect_from(MGR));
+	fake.ret = -EINVAL;
+	send_req(HVD_READ, WORK, &b, sizeof(b));
+	CHECK(reply(0, &h));
+	CHECK(h.len <= HDR + HVD_REASON_MAX);
+	CHECK_EQ(conn.out_len, h.len);
+	CHECK_EQ(status_of(HVD_READ), HVD_E_INVAL);
+	CHECK_EQ(fake.op_calls, 1);
+}
+
+TEST(a_malformed_read_reaches_no_manage_call)
+{
+	static const struct hvd_read bad[] = {
+		{ GUEST_RAM_BASE, HVD_READ_MAX + 0x1000 },
+		{ GUEST_RAM_BASE + 8, 0x1000 },
+		{ GUEST_RAM_BASE, 0 },
+		{ 0xfffffffffffff000ull, 0x1000 },
+	};
+
+	CHECK(connect_from(MGR));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		send_req(HVD_READ, WORK, &bad[i], sizeof(bad[i]));
+		CHECK_EQ(status_of(HVD_READ), HVD_E_MALFORMED);
+	}
+	CHECK_EQ(fake.op_calls, 0);
+	CHECK(!conn.closed);
+}
+
+/* 128 KiB of output holds one 64 KiB READ reply and then has less room
+ * than the largest reply: the next waits for the client to read. */
+TEST(a_second_64_KiB_read_waits_until_the_first_is_read)
+{
+	struct hvd_read b = { GUEST_RAM_BASE, HVD_READ_MAX };
+	u8 buf[2 * HVD_REQ_MAX];
+	u32 len = hvd_msg(buf, HVD_READ, 100 + HVD_READ, WORK, &b, sizeof(b));
+	struct hvd_hdr h;
+
+	CHECK(connect_from(MGR));
+	b.ipa += HVD_READ_MAX;
+	hvd_msg(buf + len, HVD_READ, 100 + HVD_READ, WORK, &b, sizeof(b));
+	receive(buf, 2 * len);
+	fake.svc->process(state, &conn);
+	CHECK_EQ(conn.in_pos, len);
+	CHECK(reply(0, &h) && !reply(1, &h));
+	CHECK_EQ(ok_body(HVD_READ, read_body, sizeof(read_body)), HVD_READ_MAX);
+	CHECK(read_body_is_ram(GUEST_RAM_BASE, HVD_READ_MAX));
+	fake.svc->process(state, &conn);
+	CHECK_EQ(conn.in_pos, 2 * len);
+	CHECK_EQ(ok_body(HVD_READ, read_body, sizeof(read_body)), HVD_READ_MAX);
+	CHECK(read_body_is_ram(GUEST_RAM_BASE + HVD_READ_MAX, HVD_READ_MAX));
+	CHECK_EQ(fake.commit_overrun, 0);
+}
+
 TEST(stats_are_the_engines_then_the_callers_counters)
 {
 	struct hvd_stats st;
@@ -590,7 +698,7 @@ TEST(back_to_back_requests_are_answered_in_order_in_one_process)
 	struct hvd_hdr h;
 
 	CHECK(connect_from(MGR));
-	for (unsigned int t = HVD_LOG_STOP; t <= HVD_STATS; t++) {
+	for (unsigned int t = HVD_LOG_STOP; t <= HVD_READ; t++) {
 		const struct sample *s = sample_of((u16)t);
 		u32 len = hvd_msg(buf, (u16)t, t, WORK, &s->body, s->body_len);
 
@@ -598,7 +706,7 @@ TEST(back_to_back_requests_are_answered_in_order_in_one_process)
 	}
 	fake.svc->process(state, &conn);
 	CHECK_EQ(conn.in_pos, conn.in_len);
-	for (unsigned int t = HVD_LOG_STOP; t <= HVD_STATS; t++) {
+	for (unsigned int t = HVD_LOG_STOP; t <= HVD_READ; t++) {
 		CHECK(reply(t - HVD_LOG_STOP, &h));
 		CHECK_EQ(h.type, HVD_REPLY | t);
 		CHECK_EQ(h.seq, t);
