@@ -174,6 +174,13 @@ int hvd_call(struct hvd_client *c, u16 type, u32 vm, const void *body, u32 len,
 	return hvd_call_var(c, type, vm, body, len, reply, reply_len, NULL);
 }
 
+int hvd_read(struct hvd_client *c, u32 vm, u64 ipa, u32 len, void *out)
+{
+	struct hvd_read req = { .ipa = ipa, .len = len };
+
+	return hvd_call(c, HVD_READ, vm, &req, sizeof(req), out, len);
+}
+
 int hvd_harvest(struct hvd_client *c, u32 vm, u32 flags, u32 max, hvd_entry_fn fn,
 		void *arg, u32 *count, bool *more)
 {

@@ -54,6 +54,10 @@ int hvd_call_var(struct hvd_client *c, u16 type, u32 vm, const void *body, u32 l
 int hvd_send_raw(struct hvd_client *c, const void *msg, u32 len);
 int hvd_reply(struct hvd_client *c, u16 type, u32 seq, void *reply, u32 max, u32 *got);
 
+/* HVD_READ of [@ipa, @ipa + @len) of VM @vm: an HVD_OK reply's body
+ * must be exactly those @len bytes, read into @out. */
+int hvd_read(struct hvd_client *c, u32 vm, u64 ipa, u32 len, void *out);
+
 /*
  * HVD_HARVEST of up to @max entries (HVD_HARVEST_* @flags): each entry
  * of the reply goes to @fn as it is read. *@count and *@more as the

@@ -28,7 +28,9 @@
  *             set stops shrinking, PAUSE, a final round, then DIGEST of
  *             the target's RAM (2 MiB pieces and whole) against
  *             hvd_digest_update() over the copy: all equal; a copy with
- *             one bit flipped must give another digest; RESUME;
+ *             one bit flipped must give another digest; READ of its
+ *             first and last 64 KiB and a page in the middle: the bytes
+ *             of the copy; RESUME;
  *   tail      with until_stopped=1, rounds `tail_us=` apart until the
  *             target has stopped, then one exact round on it;
  *   end       STATS, LOG_STOP, DETACH, the connection closed.
@@ -464,6 +466,7 @@ static void check_list(struct hvd_vm *peer)
 static void refuse_unmanaged(void)
 {
 	struct hvd_digest dg = { .ipa = GUEST_RAM_BASE, .len = PAGE_SIZE };
+	struct hvd_read rd = { .ipa = GUEST_RAM_BASE, .len = PAGE_SIZE };
 	struct hvd_attach at = { 0 };
 	unsigned int perm = 0, novm = 0;
 	char perm_why[HVD_REASON_MAX] = "";
@@ -480,6 +483,7 @@ static void refuse_unmanaged(void)
 		expect("PAUSE of a VM we do not manage", r, HVD_PAUSE, id, NULL, 0);
 		expect("ATTACH of a VM we do not manage", r, HVD_ATTACH, id, &at, sizeof(at));
 		expect("DIGEST of a VM we do not manage", r, HVD_DIGEST, id, &dg, sizeof(dg));
+		expect("READ of a VM we do not manage", r, HVD_READ, id, &rd, sizeof(rd));
 		count_refusal(r);
 		if (r == HVD_E_NOVM)
 			novm++;
@@ -505,6 +509,9 @@ static void refuse_malformed(void)
 	struct hvd_digest empty = { .ipa = GUEST_RAM_BASE, .len = 0 };
 	struct hvd_digest outside = { .ipa = GUEST_RAM_BASE + tgt.vm.ram_size,
 				      .len = PAGE_SIZE };
+	struct hvd_read read_big = { .ipa = GUEST_RAM_BASE, .len = HVD_READ_MAX + PAGE_SIZE };
+	struct hvd_read read_past = { .ipa = GUEST_RAM_BASE + tgt.vm.ram_size - PAGE_SIZE,
+				      .len = 2 * PAGE_SIZE };
 	struct hvd_hdr h = { .len = sizeof(h), .version = HVD_VERSION + 1,
 			     .type = HVD_LIST, .seq = ++cl.seq };
 	struct hvd_vm vms[SCENARIO_MAX_VMS];
@@ -529,6 +536,10 @@ static void refuse_malformed(void)
 	       sizeof(empty));
 	expect("DIGEST beyond the target's RAM", HVD_E_INVAL, HVD_DIGEST, cfg.target,
 	       &outside, sizeof(outside));
+	expect("READ of 68 KiB", HVD_E_MALFORMED, HVD_READ, cfg.target, &read_big,
+	       sizeof(read_big));
+	expect("READ across the end of the target's RAM", HVD_E_INVAL, HVD_READ,
+	       cfg.target, &read_past, sizeof(read_past));
 	expect("request type 99", HVD_E_TYPE, 99, cfg.target, NULL, 0);
 	/* Another version: answered in the service's, and we go on. */
 	r = hvd_send_raw(&cl, &h, sizeof(h));
@@ -1006,6 +1017,44 @@ static void compare_digests(void)
 	       "0x%016llx\n", (unsigned long long)flipped, (unsigned long long)d0);
 }
 
+/* The paused target's RAM as READ copies it out of the hypervisor,
+ * against our copy (made through the view): its first and last
+ * HVD_READ_MAX bytes (the last one ends at the end of RAM) and a page in
+ * the middle. */
+static void compare_reads(void)
+{
+	static u8 *buf;
+	u64 size = tgt.vm.ram_size, bytes = 0;
+	const struct { u64 off; u32 len; } ranges[] = {
+		{ 0, HVD_READ_MAX },
+		{ (size / 2) & ~(PAGE_SIZE - 1), PAGE_SIZE },
+		{ size - HVD_READ_MAX, HVD_READ_MAX },
+	};
+
+	if (!buf)
+		buf = gu_carve(HVD_READ_MAX);
+	for (u32 i = 0; i < ARRAY_SIZE(ranges); i++) {
+		u64 ipa = GUEST_RAM_BASE + ranges[i].off;
+		int r = hvd_read(&cl, cfg.target, ipa, ranges[i].len, buf);
+
+		if (r < 0)
+			mgr_fail("READ of 0x%llx (+0x%x): %s", (unsigned long long)ipa,
+				 ranges[i].len, hvd_why(&cl));
+		if (r != HVD_OK)
+			mgr_fail("READ of 0x%llx (+0x%x): %s (%s)", (unsigned long long)ipa,
+				 ranges[i].len, hvd_status_name(r), cl.reason);
+		for (u32 b = 0; b < ranges[i].len; b++)
+			if (buf[b] != copy[ranges[i].off + b])
+				mgr_fail("checkpoint: READ of 0x%llx (+0x%x) differs from "
+					 "our copy at byte 0x%x: 0x%02x, not 0x%02x",
+					 (unsigned long long)ipa, ranges[i].len, b, buf[b],
+					 copy[ranges[i].off + b]);
+		bytes += ranges[i].len;
+	}
+	printf("hvdmgr: checkpoint: READ of %u ranges (%llu KiB) equals our copy\n",
+	       (u32)ARRAY_SIZE(ranges), (unsigned long long)(bytes >> 10));
+}
+
 /*
  * Pre-copy: the whole RAM once, then only D, until D stops shrinking;
  * then the final round paused. A page is copied only after the reset
@@ -1045,6 +1094,7 @@ static void checkpoint(enum via via)
 	if (chk.total.lost)
 		mgr_fail("checkpoint: %llu page(s) lost", (unsigned long long)chk.total.lost);
 	compare_digests();
+	compare_reads();
 	resume_target();
 }
 
@@ -1303,6 +1353,7 @@ static void run_intruder(void)
 	struct hvd_log_start ls = { .mode = HVD_MODE_WP };
 	struct hvd_attach at = { .flags = HVD_ATTACH_RINGS };
 	struct hvd_harvest hv = { .max = HVD_HARVEST_MAX };
+	struct hvd_read rd = { .ipa = GUEST_RAM_BASE, .len = HVD_READ_MAX };
 	struct hvd_vm vms[SCENARIO_MAX_VMS];
 	u32 n;
 
@@ -1319,6 +1370,7 @@ static void run_intruder(void)
 	       sizeof(hv));
 	expect("RESET of the target", HVD_E_PERM, HVD_RESET, cfg.target, NULL, 0);
 	expect("DIGEST of the target", HVD_E_PERM, HVD_DIGEST, cfg.target, &dg, sizeof(dg));
+	expect("READ of the target", HVD_E_PERM, HVD_READ, cfg.target, &rd, sizeof(rd));
 	printf("hvdmgr: intruder: %llu requests about VM %u refused (\"%s\")\n",
 	       (unsigned long long)total.refused, cfg.target, cl.reason);
 	expect("STATS of VM 2^32 - 1", HVD_E_NOVM, HVD_STATS, ~0u, NULL, 0);
