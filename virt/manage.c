@@ -189,8 +189,9 @@ int manage_pause(struct manage_call *c)
 					 __ATOMIC_RELAXED))
 		return manage_refuse(c, -EBUSY, "it is already paused by this VM");
 	vm_pause(c->target);
-	/* Release: pairs with the acquire in end_pause(), so its
-	 * vm_resume() comes after this vm_pause(). */
+	/* Release: pairs with the acquires in end_pause(), so its
+	 * vm_resume() comes after this vm_pause(), and in paused_by_any(),
+	 * so a digest that finds the pause reads the RAM it left still. */
 	__atomic_store_n(pause_of(c->caller, c->target), PAUSE_HELD, __ATOMIC_RELEASE);
 	return 0;
 }
