@@ -207,6 +207,19 @@ run-uboot: $(obj)/hypervisor.bin
 
 include $(srctree)/tests/host/Makefile.inc
 include $(srctree)/tests/guests/guests.mk
+
+# tools/hvdirty: the dirty-log service's command-line client for a Linux
+# management VM (docs/hvdirty.md): a static aarch64 glibc program, built
+# with the cross compiler but none of the hypervisor's configuration.
+#   make O=dir $(abspath dir)/tools/hvdirty/hvdirty
+hvdirty_src := $(addprefix $(srctree)/tools/hvdirty/,main.c cli.c cmd.c client.c \
+	checkpoint.c output.c)
+$(obj)/tools/hvdirty/hvdirty: $(hvdirty_src) $(wildcard $(srctree)/tools/hvdirty/*.h) \
+		$(srctree)/virt/hvdirty_proto.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      tools/hvdirty/hvdirty")
+	$(Q)$(CC) -std=gnu11 -static -O2 -Wall -Wextra -Werror -I$(srctree) \
+		$(hvdirty_src) -o $@
 include $(srctree)/tests/linux/linux.mk
 include $(srctree)/tests/fuzz/Makefile.inc
 
