@@ -102,14 +102,14 @@ static int resolve_vm(struct tool *t)
 	return rc;
 }
 
-/* Reports a failed call about @t->vm, with "'hvdirty @fix VM' <does>"
+/* Reports failed call @rc about @t->vm, with "'hvdirty @fix VM' @does"
  * as the hint when the service refused it with @status. */
 static int vm_call_err(struct tool *t, int rc, uint32_t status, const char *fix,
 		       const char *does)
 {
 	char hint[128] = "";
 
-	if (fix && hvdc_refused(&t->c, rc, status))
+	if (hvdc_refused(&t->c, rc, status))
 		snprintf(hint, sizeof(hint), "'hvdirty %s %s' %s", fix, t->vm_arg, does);
 	return report_client(t->env->err, t->what, &t->c, rc, hint);
 }
@@ -188,7 +188,7 @@ int cmd_log(struct tool *t)
 	if (!t->log_start) {
 		rc = hvdc_log_stop(&t->c, t->vm.id);
 		if (rc)
-			return vm_call_err(t, rc, 0, NULL, NULL);
+			return report_client(t->env->err, t->what, &t->c, rc, NULL);
 		fprintf(t->env->out, "dirty logging of VM '%s' (id %u) is off\n", t->vm.name,
 			t->vm.id);
 		return 0;
@@ -208,11 +208,11 @@ int cmd_pause(struct tool *t)
 {
 	int rc = resolve_vm(t);
 
-	if (!rc)
-		rc = hvdc_pause(&t->c, t->vm.id);
 	if (rc)
-		return t->connected ? vm_call_err(t, rc, HVD_E_BUSY, "resume", "resumes it") :
-				      rc;
+		return rc;
+	rc = hvdc_pause(&t->c, t->vm.id);
+	if (rc)
+		return vm_call_err(t, rc, HVD_E_BUSY, "resume", "resumes it");
 	fprintf(t->env->out, "VM '%s' (id %u) is paused\n", t->vm.name, t->vm.id);
 	return 0;
 }
@@ -221,10 +221,11 @@ int cmd_resume(struct tool *t)
 {
 	int rc = resolve_vm(t);
 
-	if (!rc)
-		rc = hvdc_resume(&t->c, t->vm.id);
 	if (rc)
-		return t->connected ? vm_call_err(t, rc, 0, NULL, NULL) : rc;
+		return rc;
+	rc = hvdc_resume(&t->c, t->vm.id);
+	if (rc)
+		return report_client(t->env->err, t->what, &t->c, rc, NULL);
 	fprintf(t->env->out, "VM '%s' (id %u) is resumed\n", t->vm.name, t->vm.id);
 	return 0;
 }
@@ -258,10 +259,11 @@ int cmd_stats(struct tool *t)
 	bool json = opt_given(t, OPT_JSON);
 	int rc = resolve_vm(t);
 
-	if (!rc)
-		rc = hvdc_stats(&t->c, t->vm.id, &st);
 	if (rc)
-		return t->connected ? vm_call_err(t, rc, 0, NULL, NULL) : rc;
+		return rc;
+	rc = hvdc_stats(&t->c, t->vm.id, &st);
+	if (rc)
+		return report_client(t->env->err, t->what, &t->c, rc, NULL);
 	if (json) {
 		fprintf(f, "{\"id\":%u,\"name\":", t->vm.id);
 		json_string(f, t->vm.name);
