@@ -724,28 +724,44 @@ static u32 reset_ring(struct reprotect_ctx *c, struct dirty_ring *ring, u32 max)
 	return n;
 }
 
-/* Pages the last harvests took from the overflow bitmaps. */
-static u32 reset_overflow(struct reprotect_ctx *c)
+/* The lowest @max set bits of @bits (all of them if there are fewer). */
+static u64 lowest_bits(u64 bits, u32 max)
+{
+	u64 take = 0;
+
+	for (; bits && max; bits &= bits - 1, max--)
+		take |= bits & -bits;
+	return take;
+}
+
+/* Up to @max pages the last harvests took from the overflow bitmaps; the
+ * rest stay taken for the next reset. */
+static u32 reset_overflow(struct reprotect_ctx *c, u32 max)
 {
 	u32 n = 0;
 
-	if (!c->log->overflow_taken_any)
+	if (!c->log->overflow_taken_any || !max)
 		return 0;
 	c->log->overflow_taken_any = false;
 	for (u32 id = 0; id < MEMSLOT_MAX; id++) {
 		struct dirty_slot_state *st = c->log->slot_state[id];
 
 		for (u64 w = 0; st && w < words_for(st->pages); w++) {
-			u64 bits = st->overflow_taken[w];
+			u64 bits = st->overflow_taken[w], take;
 
 			if (!bits)
 				continue;
-			st->overflow_taken[w] = 0;
+			if (n == max) {
+				c->log->overflow_taken_any = true;   /* the rest: next time */
+				return n;
+			}
+			take = lowest_bits(bits, max - n);
+			st->overflow_taken[w] = bits & ~take;
 			spin_lock(&c->log->s2->lock);
 			c->table_ipa = NO_TABLE;
-			for (; bits; bits &= bits - 1, n++)
+			for (; take; take &= take - 1, n++)
 				reprotect(c, st->id, w * BITS_PER_WORD +
-					  __builtin_ctzll(bits));
+					  __builtin_ctzll(take));
 			spin_unlock(&c->log->s2->lock);
 			reprotect_flush(c);
 		}
@@ -770,7 +786,7 @@ u32 dirty_log_reset(struct dirty_log *log, u32 max)
 	}
 	if (total < max)
 		total += reset_ring(&c, &log->vm_ring, max - total);
-	total += reset_overflow(&c);
+	total += reset_overflow(&c, max - total);
 	memslots_read_end(log->slots, token);
 	stat_add_locked(&log->stats.reset, total);
 	spin_unlock(&log->control_lock);

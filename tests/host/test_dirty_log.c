@@ -1295,6 +1295,30 @@ UNIT_TEST(hyp_write_beyond_the_vm_ring_overflows_and_next_reset_reprotects_it)
 	CHECK_EQ(stats().harvested, pages + 2);
 }
 
+/* A reset takes at most its @max entries, ring entries first, then
+ * overflowed pages; what is left waits for the next one. */
+UNIT_TEST(reset_of_ring_and_overflow_takes_at_most_its_max)
+{
+	const u32 pages = DIRTY_RING_ENTRIES + 904;
+
+	CHECK_EQ(setup(big_slot, 1, 1, false), 0);
+	CHECK_EQ(enable(DIRTY_MODE_WP), 0);
+	dirty_log_hyp_write(&env.log, SLOT_IPA, (u64)pages * PAGE_SIZE);
+	CHECK_EQ(stats().overflow_pages, 904);
+	CHECK_EQ(harvest_all(BIG_CHUNK), pages);
+	/* The guest writes the last page (overflowed) after the harvest. */
+	CHECK_EQ(write_page(0, pages - 1), WRITE_DONE);
+	CHECK_EQ(dirty_log_reset(&env.log, 4000), 4000);
+	CHECK_EQ(dirty_log_reset(&env.log, 500), 500);       /* 96 ring, 404 overflow */
+	CHECK(page_is(pages - 1, RW_PROT, 3));                /* not yet */
+	CHECK_EQ(dirty_log_reset(&env.log, 1), 1);
+	CHECK_EQ(dirty_log_reset(&env.log, DIRTY_RESET_MAX), 499);
+	CHECK(page_is(pages - 1, RO_PROT, 3));
+	CHECK_EQ(dirty_log_reset(&env.log, DIRTY_RESET_MAX), 0);
+	CHECK_EQ(stats().reset, pages);
+	CHECK_EQ(harvest_all(BIG_CHUNK), 1);                  /* the guest's write */
+}
+
 UNIT_TEST(fault_beyond_a_full_vcpu_ring_overflows_and_reset_reprotects_it)
 {
 	const u32 pages = DIRTY_RING_ENTRIES + 104;
