@@ -1237,6 +1237,7 @@ static int checkpoint_direct(const char *path, uint32_t max_rounds, uint64_t sma
 	uint32_t count;
 	int rc;
 
+	memset(r, 0, sizeof(*r));
 	free(err_text);
 	p.err = open_memstream(&err_text, &err_len);
 	hvdc_init(&c, fake_connect(HVD_CID, HVD_PORT, c.why, sizeof(c.why)), NULL);

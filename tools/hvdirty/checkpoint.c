@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -71,10 +72,9 @@ static void progress(struct ckpt *k, uint32_t round, const char *label, uint64_t
 {
 	if (!k->p->progress)
 		return;
-	fprintf(k->p->progress, "round %u%s: %llu pages dirty, %llu copied, %.1f MiB, "
-		"%.1f ms\n", round, label, (unsigned long long)dirty,
-		(unsigned long long)copied, (double)copied * HVD_PAGE_SIZE / MIB,
-		(double)(now_ns() - began) / NS_PER_MS);
+	fprintf(k->p->progress, "round %u%s: %" PRIu64 " pages dirty, %" PRIu64 " copied, "
+		"%.1f MiB, %.1f ms\n", round, label, dirty, copied,
+		(double)copied * HVD_PAGE_SIZE / MIB, (double)(now_ns() - began) / NS_PER_MS);
 	fflush(k->p->progress);
 }
 
@@ -124,17 +124,17 @@ static int read_image(struct ckpt *k, uint64_t off, uint64_t len)
 static int copy_range(struct ckpt *k, uint64_t page, uint64_t n)
 {
 	uint64_t off = page * HVD_PAGE_SIZE, len = n * HVD_PAGE_SIZE;
+	uint64_t ipa = k->vm->ram_ipa + off;
 	int rc = check_stop(k);
 
 	if (rc)
 		return rc;
-	rc = hvdc_read(k->c, k->vm->id, k->vm->ram_ipa + off, len, k->buf);
+	rc = hvdc_read(k->c, k->vm->id, ipa, len, k->buf);
 	if (rc) {
 		char doing[96];
 
-		snprintf(doing, sizeof(doing), "reading %llu bytes of RAM at 0x%llx",
-			 (unsigned long long)len,
-			 (unsigned long long)(k->vm->ram_ipa + off));
+		snprintf(doing, sizeof(doing), "reading %" PRIu64 " bytes of RAM at 0x%" PRIx64,
+			 len, ipa);
 		return client_err(k, rc, doing, hvdc_refused(k->c, rc, HVD_E_TYPE) ?
 				  "the hypervisor predates HVD_READ" : NULL);
 	}
@@ -177,9 +177,8 @@ static int mark_dirty(void *arg, const struct hvd_entry *e)
 		return 0;
 	}
 	if (e->offset >= k->pages)
-		return hvdc_fail(k->c, HVDC_E_PROTO, "a log entry for page %llu, past the "
-				 "RAM's %llu pages", (unsigned long long)e->offset,
-				 (unsigned long long)k->pages);
+		return hvdc_fail(k->c, HVDC_E_PROTO, "a log entry for page %" PRIu64 ", past "
+				 "the RAM's %" PRIu64 " pages", e->offset, k->pages);
 	bit = 1ull << (e->offset % BITS_PER_WORD);
 	if (!(k->dirty[e->offset / BITS_PER_WORD] & bit)) {
 		k->dirty[e->offset / BITS_PER_WORD] |= bit;
@@ -356,7 +355,7 @@ static int undo_call(struct ckpt *k, int (*call)(struct hvdc *, uint32_t))
 	int rc = call(k->c, k->vm->id);
 
 	if ((rc == HVDC_E_IO || rc == HVDC_E_PROTO) && k->p->reconnect) {
-		report(k->p->err, 0, k->p->what, "%s; trying a new connection", k->c->why);
+		report_line(k->p->err, k->p->what, "%s; trying a new connection", k->c->why);
 		if (!k->p->reconnect(k->p->reconnect_arg, k->c))
 			rc = call(k->c, k->vm->id);
 	}
@@ -411,9 +410,8 @@ static int verify(struct ckpt *k)
 	r->image_digested = true;
 	if (r->image_digest != r->hv_digest)
 		return report(k->p->err, HVD_EXIT_VERIFY, k->p->what, "verification failed: "
-			      "the image's digest %016llx is not the hypervisor's %016llx "
-			      "of the paused RAM", (unsigned long long)r->image_digest,
-			      (unsigned long long)r->hv_digest);
+			      "the image's digest %016" PRIx64 " is not the hypervisor's %016"
+			      PRIx64 " of the paused RAM", r->image_digest, r->hv_digest);
 	return 0;
 }
 
@@ -426,8 +424,8 @@ static int check_ram(const struct ckpt_params *p, const struct hvd_vm *vm)
 	    vm->ram_ipa % HVD_PAGE_SIZE == 0 && vm->ram_ipa + vm->ram_size > vm->ram_ipa)
 		return 0;
 	return report(p->err, HVD_EXIT_FAILED, p->what, "the service describes the RAM "
-		      "as %llu bytes at 0x%llx: not whole pages",
-		      (unsigned long long)vm->ram_size, (unsigned long long)vm->ram_ipa);
+		      "as %" PRIu64 " bytes at 0x%" PRIx64 ": not whole pages", vm->ram_size,
+		      vm->ram_ipa);
 }
 
 /* The checks LIST allows before anything is started. */
@@ -455,7 +453,7 @@ static int alloc(struct ckpt *k)
 	if (k->dirty && k->entries && k->buf)
 		return 0;
 	return report(k->p->err, HVD_EXIT_FAILED, k->p->what, "out of memory for a "
-		      "bitmap of %llu pages", (unsigned long long)k->pages);
+		      "bitmap of %" PRIu64 " pages", k->pages);
 }
 
 static int open_image(struct ckpt *k)

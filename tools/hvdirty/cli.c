@@ -328,8 +328,8 @@ static int check_args(struct tool *t, const struct cmd_def *cmd)
 			return usage_err(t, cmd->name, "--%s does not apply to this command",
 					 opt_defs[i].name);
 	if (id == CMD_LOG && o->nr_words > 1) {
-		t->log_start = !strcmp(o->word[1], "start");
-		if (!t->log_start && strcmp(o->word[1], "stop"))
+		t->log_start = strcmp(o->word[1], "start") == 0;
+		if (!t->log_start && strcmp(o->word[1], "stop") != 0)
 			return usage_err(t, "log", "'%s': say start or stop", o->word[1]);
 		if (!t->log_start && opt_given(t, OPT_MODE))
 			return usage_err(t, "log stop", "%s", "--mode is for log start");

@@ -6,6 +6,7 @@
 #include "tools/hvdirty/client.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -54,7 +55,7 @@ void hvdc_init(struct hvdc *c, int fd, FILE *trace)
 	c->trace = trace;
 }
 
-int hvdc_fail(struct hvdc *c, int err, const char *fmt, ...)
+void hvdc_broken(struct hvdc *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -62,7 +63,6 @@ int hvdc_fail(struct hvdc *c, int err, const char *fmt, ...)
 	vsnprintf(c->why, sizeof(c->why), fmt, ap);
 	va_end(ap);
 	c->broken = true;
-	return err;
 }
 
 bool hvdc_refused(const struct hvdc *c, int rc, uint32_t status)
@@ -375,8 +375,8 @@ int hvdc_read(struct hvdc *c, uint32_t vm, uint64_t ipa, uint64_t len, void *buf
 	/* body_exact() reads exactly @len bytes into @buf, whatever the
 	 * reply claims; the bound keeps @len a reply's size. */
 	if (len > HVD_READ_MAX)
-		return hvdc_fail(c, HVDC_E_PROTO, "READ of %llu bytes (at most %u)",
-				 (unsigned long long)len, HVD_READ_MAX);
+		return hvdc_fail(c, HVDC_E_PROTO, "READ of %" PRIu64 " bytes (at most %u)",
+				 len, HVD_READ_MAX);
 	return call_fixed(c, HVD_READ, vm, &req, sizeof(req), buf, (uint32_t)len);
 }
 
@@ -396,9 +396,8 @@ int hvdc_harvest_pass(struct hvdc *c, uint32_t vm, struct hvd_entry *buf,
 			return r;
 		total += n;
 		if (total > limit)
-			return hvdc_fail(c, HVDC_E_PROTO, "a harvest pass of more than %llu "
-					 "entries: the service does not end it",
-					 (unsigned long long)limit);
+			return hvdc_fail(c, HVDC_E_PROTO, "a harvest pass of more than %" PRIu64
+					 " entries: the service does not end it", limit);
 		for (uint32_t i = 0; fn && i < n; i++) {
 			r = fn(arg, &buf[i]);
 			if (r)
@@ -422,9 +421,8 @@ int hvdc_reset_all(struct hvdc *c, uint32_t vm, uint64_t limit, uint64_t *count)
 			return r;
 		total += n;
 		if (total > limit)
-			return hvdc_fail(c, HVDC_E_PROTO, "RESET freed more than %llu entries: "
-					 "the service does not stop",
-					 (unsigned long long)limit);
+			return hvdc_fail(c, HVDC_E_PROTO, "RESET freed more than %" PRIu64
+					 " entries: the service does not stop", limit);
 	} while (n);
 	if (count)
 		*count = total;

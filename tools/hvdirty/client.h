@@ -54,10 +54,14 @@ const char *hvdc_status_name(uint32_t status);
 /* Whether @rc, a call's result, is the service's refusal @status. */
 bool hvdc_refused(const struct hvdc *c, int rc, uint32_t status);
 
-/* Records a violation found above the client (an entry outside the
- * VM's RAM): @c is broken from now on. Returns @err. */
-int hvdc_fail(struct hvdc *c, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* Says in @c->why what broke the connection: @c is broken from now on. */
+void hvdc_broken(struct hvdc *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* hvdc_broken(), then the call's result @err: also for a violation found
+ * above the client (an entry outside the VM's RAM). A macro, so that
+ * the static analyzer (which does not enter variadic functions) sees
+ * the value returned. */
+#define hvdc_fail(c, err, ...) (hvdc_broken((c), __VA_ARGS__), (err))
 
 /* The VMs the caller manages, into @vms (HVDC_LIST_MAX of them fit). */
 int hvdc_list(struct hvdc *c, struct hvd_vm *vms, uint32_t max, uint32_t *count);

@@ -329,8 +329,8 @@ int cmd_harvest(struct tool *t)
 	if (rc)
 		return report_client(t->env->err, t->what, &t->c, rc, NULL);
 	if (opt_given(t, OPT_VERBOSE))
-		report(t->env->err, 0, t->what, "%" PRIu64 " entries, %" PRIu64 " reset",
-		       entries, reset);
+		report_line(t->env->err, t->what, "%" PRIu64 " entries, %" PRIu64 " reset",
+			    entries, reset);
 	return output_ok(t);
 }
 
@@ -443,7 +443,7 @@ static int reconnect(void *arg, struct hvdc *c)
 	int fd = t->env->connect(t->o.cid, t->o.port, why, sizeof(why));
 
 	if (fd < 0) {
-		report(t->env->err, 0, t->what, "%s", why);
+		report_line(t->env->err, t->what, "%s", why);
 		return -1;
 	}
 	close(c->fd);

@@ -6,7 +6,7 @@
 
 #include "tools/hvdirty/hvdirty.h"
 
-int report(FILE *err, int code, const char *what, const char *fmt, ...)
+void report_line(FILE *err, const char *what, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -15,7 +15,6 @@ int report(FILE *err, int code, const char *what, const char *fmt, ...)
 	vfprintf(err, fmt, ap);
 	va_end(ap);
 	fputc('\n', err);
-	return code;
 }
 
 int exit_for_status(uint32_t status)

@@ -13,9 +13,13 @@
 
 #define MIB (1024.0 * 1024.0)
 
-/* Prints "hvdirty: @what: <message>" on @err; returns @code. */
-int report(FILE *err, int code, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+/* Prints "hvdirty: @what: <message>" on @err. */
+void report_line(FILE *err, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* report_line(), then @code (an enum hvd_exit). A macro, so that the
+ * static analyzer (which does not enter variadic functions) sees the
+ * value returned. */
+#define report(err, code, what, ...) (report_line((err), (what), __VA_ARGS__), (code))
 
 /* The enum hvd_exit for a refusal with HVD_E_* @status. */
 int exit_for_status(uint32_t status);
