@@ -143,6 +143,8 @@ build_vms_image dirty-crash virt-dirty tests/scenarios/dirty-crash.scenario
 build_vms_image vsock-virt virt tests/scenarios/vsock-virt.scenario
 build_vms_image vsock-rpi4 rpi4 tests/scenarios/vsock-rpi4.scenario
 build_vms_image demo-virt virt configs/demo.scenario
+build_vms_image linux-virt virt tests/scenarios/linux-virt.scenario
+build_vms_image linux-rpi4 rpi4 tests/scenarios/linux-rpi4.scenario
 # Last: the plain images' directories are left as they were built.
 make --no-print-directory O="$out/test-virt" SCENARIO= >/dev/null 2>&1
 make --no-print-directory O="$out/test-rpi4" SCENARIO= >/dev/null 2>&1
@@ -164,9 +166,30 @@ else
 fi
 
 # ---- QEMU scenarios
+# same_capture LOG KEY REGEX: REGEX's first group in the first line of
+# LOG it matches must equal what the other REGEXes of KEY captured
+# (kept in the caller's `captured`). If not, says why in `why`.
+same_capture() {
+	local log=$1 key=$2 re=$3 line
+	line=$(grep -m 1 -E -- "$re" "$log")
+	if ! [[ $line =~ $re ]] || [ -z "${BASH_REMATCH[1]:-}" ]; then
+		why="output lacks /$re/"
+		return 1
+	fi
+	if [ -n "${captured[$key]:-}" ] && [ "${captured[$key]}" != "${BASH_REMATCH[1]}" ]; then
+		why="$key differs: ${captured[$key]} vs ${BASH_REMATCH[1]} (/$re/)"
+		return 1
+	fi
+	captured[$key]=${BASH_REMATCH[1]}
+}
+
 # scenario NAME EXIT REGEX... -- QEMU.SH-ARGS
+# A REGEX must be in the output; !REGEX must not be; =KEY=REGEX must be,
+# and its first group must capture the same text as every other
+# =KEY=REGEX of the scenario (two parties reporting one value).
 scenario() {
-	local name=$1 want=$2 res=() args=() a rc log="$logs/qemu-$1.log"
+	local name=$1 want=$2 res=() args=() a rc why log="$logs/qemu-$1.log"
+	local -A captured=()
 	shift 2
 	while [ $# -gt 0 ] && [ "$1" != "--" ]; do res+=("$1"); shift; done
 	shift
@@ -194,7 +217,13 @@ scenario() {
 		return
 	fi
 	for a in "${res[@]}"; do
-		if [ "${a#!}" != "$a" ]; then
+		if [ "${a#=}" != "$a" ]; then
+			a=${a#=}
+			if ! same_capture "$log" "${a%%=*}" "${a#*=}"; then
+				fail "$name" "$why, see $log"
+				return
+			fi
+		elif [ "${a#!}" != "$a" ]; then
 			if grep -qE -- "${a#!}" "$log"; then
 				fail "$name" "output has /${a#!}/, see $log"
 				return
