@@ -220,6 +220,7 @@ $(obj)/tools/hvdirty/hvdirty: $(hvdirty_src) $(wildcard $(srctree)/tools/hvdirty
 	@$(if $(Q),echo "  CC      tools/hvdirty/hvdirty")
 	$(Q)$(CC) -std=gnu11 -static -O2 -Wall -Wextra -Werror -I$(srctree) \
 		$(hvdirty_src) -o $@
+
 include $(srctree)/tests/linux/linux.mk
 include $(srctree)/tests/fuzz/Makefile.inc
 

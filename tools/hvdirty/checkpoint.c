@@ -492,9 +492,10 @@ int checkpoint_run(struct hvdc *c, const struct hvd_vm *vm, const struct ckpt_pa
 		.pages = vm->ram_size / HVD_PAGE_SIZE,
 	};
 	uint64_t began = now_ns();
-	int rc = check_vm(p, vm);
+	int rc;
 
 	memset(r, 0, sizeof(*r));
+	rc = check_vm(p, vm);
 	if (!rc)
 		rc = alloc(&k);
 	if (!rc)
