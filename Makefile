@@ -257,6 +257,11 @@ bench: setup
 	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-vsock \
 		SCENARIO=$(srctree)/tests/scenarios/hvdbench.scenario
 	$(Q)$(srctree)/scripts/bench-vsock.sh $(obj)/bench-vsock/hypervisor.bin
+	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-linux qemu_virt_defconfig
+	$(Q)$(MAKE) --no-print-directory O=$(O)/bench-linux \
+		SCENARIO=$(srctree)/tests/scenarios/linuxboot.scenario
+	$(Q)$(srctree)/scripts/bench-linux.sh $(obj)/bench-linux/hypervisor.bin \
+		$(obj)/bench-linux/linux/initramfs.cpio.gz
 
 clean:
 	rm -rf $(obj)/boot $(obj)/arch $(obj)/lib $(obj)/mm $(obj)/drivers \
