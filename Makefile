@@ -29,7 +29,7 @@ HOSTCC ?= cc
 .DEFAULT_GOAL := all
 .DELETE_ON_ERROR:
 .PHONY: all help setup menuconfig olddefconfig savedefconfig defconfig \
-	run run-uboot test demo bench fuzz lint host-tests clean distclean
+	run run-uboot test demo demo-linux bench fuzz lint host-tests clean distclean
 
 help:
 	@echo "Configure:  make qemu_virt_defconfig | rpi4_defconfig | menuconfig |"
@@ -37,7 +37,7 @@ help:
 	@echo "Build:      make [O=dir] [CROSS_COMPILE=prefix] [V=1]"
 	@echo "            [SCENARIO=configs/<name>.scenario] (the VMs to run; none by default)"
 	@echo "Run:        make run (board of the config), make run-uboot (virt via U-Boot)"
-	@echo "Test:       make test (host unit tests + QEMU scenarios), make demo"
+	@echo "Test:       make test (host unit tests + QEMU scenarios), make demo, make demo-linux"
 	@echo "Check:      make lint (cppcheck and clang-tidy, quiet or failing),"
 	@echo "            make fuzz [FUZZ_SECONDS=600] (libFuzzer on guest-input parsers)"
 	@echo "Measure:    make bench (instructions to the banner and per trap round trip, -icount shift=0)"
@@ -231,6 +231,14 @@ demo: setup
 	$(Q)$(MAKE) --no-print-directory O=$(O)/demo qemu_virt_defconfig
 	$(Q)$(MAKE) --no-print-directory O=$(O)/demo SCENARIO=$(srctree)/configs/demo.scenario
 	$(Q)$(srctree)/scripts/qemu.sh virt $(obj)/demo/hypervisor.bin
+
+# The same with Linux: two Debian 6.1 VMs, a workload and a manager that
+# runs hvdirty (watch, checkpoint); docs/linux.md.
+demo-linux: setup
+	$(Q)$(MAKE) --no-print-directory O=$(O)/demo-linux qemu_virt_defconfig
+	$(Q)$(MAKE) --no-print-directory O=$(O)/demo-linux \
+		SCENARIO=$(srctree)/tests/scenarios/linux-virt.scenario
+	$(Q)$(srctree)/scripts/qemu.sh virt $(obj)/demo-linux/hypervisor.bin
 
 # Static analysis of every C file (cppcheck, clang-tidy) as configured.
 lint: $(AUTOHEADER)
