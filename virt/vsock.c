@@ -34,6 +34,7 @@
 #include "lib/compiler.h"
 #include "lib/console.h"
 #include "lib/errno.h"
+#include "lib/ratelimit.h"
 #include "lib/spinlock.h"
 #include "lib/string.h"
 #include "mm/hyp_pool.h"
@@ -273,12 +274,17 @@ static void wake_waiters(struct vsock_dev *d, bool gone)
 	}
 }
 
+static void g2g_gone(struct vsock_dev *d);
+
 /* @d gives up on its driver (virt/virtio_mmio.h); whoever waits for
- * its RX buffers goes on now (and finds it down). */
+ * its RX buffers goes on now (and finds it down), and the other ends
+ * of its guest-to-guest streams are reset: what was on its way to it
+ * is lost, and its driver may never reset it (Linux's does not). */
 static void dev_broken(struct vsock_dev *d, const char *why)
 {
 	virtio_dev_broken(&d->vdev, why);
 	wake_waiters(d, true);
+	g2g_gone(d);
 }
 
 /*
@@ -393,16 +399,23 @@ static bool rstq_has_room(const struct vsock_dev *d, u32 n)
 	return RSTQ_LEN - d->rst_count >= n;
 }
 
+/* An RST for @d's guest from (@cid, @port) to its @guest_port. */
+static struct virtio_vsock_hdr rst_hdr(const struct vsock_dev *d, u64 cid, u32 port,
+				       u32 guest_port)
+{
+	return (struct virtio_vsock_hdr){
+		.src_cid = cid, .dst_cid = d->cid, .src_port = port,
+		.dst_port = guest_port, .type = VIRTIO_VSOCK_TYPE_STREAM,
+		.op = VIRTIO_VSOCK_OP_RST,
+	};
+}
+
 /* Queues an RST to @d's guest from (@cid, @port) to its @guest_port. */
 static void rst_queue(struct vsock_dev *d, u64 cid, u32 port, u32 guest_port)
 {
 	if (!rstq_has_room(d, 1))
 		return;   /* cannot happen: tx_one() made room first */
-	d->rstq[(d->rst_head + d->rst_count++) % RSTQ_LEN] = (struct virtio_vsock_hdr){
-		.src_cid = cid, .dst_cid = d->cid, .src_port = port,
-		.dst_port = guest_port, .type = VIRTIO_VSOCK_TYPE_STREAM,
-		.op = VIRTIO_VSOCK_OP_RST,
-	};
+	d->rstq[(d->rst_head + d->rst_count++) % RSTQ_LEN] = rst_hdr(d, cid, port, guest_port);
 }
 
 /* Answers the guest's packet @h with RST, as its destination would;
@@ -421,6 +434,273 @@ static void rst_flush(struct vsock_dev *d)
 		d->rst_count--;
 		d->stats.rsts++;
 	}
+}
+
+/* ------------------------------------------- guest-to-guest streams */
+
+/*
+ * The streams forwarded between two VMs, kept so that when one end's
+ * device goes away (its VM stops or restarts, its driver resets it, or
+ * it breaks) the other end gets an RST for each: a reader blocked on
+ * such a socket then wakes (ECONNRESET) instead of waiting for ever,
+ * as vhost-vsock resets host sockets whose guest went away.
+ *
+ * One table per pair of VMs, of G2G_PER_PAIR entries: per pair, so that
+ * the two guests of one pair, by filling theirs, take nothing from
+ * another pair; 64, because two VMs talk when one manages the other,
+ * over a few control connections (hvdirty's, a shell's, a test's), and
+ * a pair's scan (on every forwarded REQUEST, RESPONSE, SHUTDOWN and RST)
+ * stays short under vsock_lock. A stream that finds its pair's table
+ * full still works, untracked (logged, rate-limited): its other end is
+ * then not reset when one goes away, as before this table. Refusing it
+ * instead would let either guest deny its partner new connections by
+ * keeping streams open, or by leaving REQUESTs unanswered.
+ *
+ * An entry, the pair's VMs being side 0 (the lower id) and side 1:
+ *  - REQUESTED: side `requester`'s REQUEST from port[requester] to the
+ *    other side's port was forwarded. Tracked from the REQUEST, not
+ *    only once answered, so that a connect() still waiting for its
+ *    RESPONSE fails at once too, rather than at its timeout;
+ *  - OPEN: the other side's RESPONSE was forwarded too (a RESPONSE
+ *    that answers no tracked REQUEST makes no entry);
+ *  - RST_DUE: the other end of a REQUESTED or OPEN stream went away, and
+ *    side `rst_to` is owed an RST from it (pair->owed[rst_to] counts
+ *    them), sent when its RX queue has a buffer (g2g_flush()); a paused
+ *    VM gets it when it resumes, and before any packet forwarded to it
+ *    from then on (fwd_rx_pop()).
+ * A port pair has at most one entry. REQUESTED and OPEN entries are
+ * those of streams both of whose devices have stayed up since the
+ * REQUEST; RST_DUE ones, of streams whose side owed has stayed up since
+ * the other went away (g2g_gone()). An entry leaves on a forwarded RST
+ * either way, once one side has shut down both directions (SHUTDOWN
+ * flags, accumulated), when its RST is sent, or when the side it is
+ * owed to goes away too or sends a packet on that stream (answered
+ * with that same RST: g2g_take_owed()).
+ */
+#define G2G_PER_PAIR 64u
+#define G2G_PAIRS (SCENARIO_MAX_VMS * (SCENARIO_MAX_VMS - 1) / 2)
+
+enum g2g_state {
+	G2G_FREE,
+	G2G_REQUESTED,
+	G2G_OPEN,
+	G2G_RST_DUE,
+};
+
+struct g2g_stream {
+	u32 port[2];          /* each side's port */
+	u8 state;             /* enum g2g_state */
+	u8 requester;         /* the side whose REQUEST opened it */
+	u8 shut[2];           /* SHUTDOWN flags each side has sent */
+	u8 rst_to;            /* RST_DUE: the side owed the RST */
+};
+
+struct g2g_pair {
+	struct g2g_stream s[G2G_PER_PAIR];
+	u16 owed[2];          /* RST_DUE entries owed to each side */
+	u32 untracked;        /* streams it had no room for (the log's rate) */
+};
+
+_Static_assert(G2G_PER_PAIR <= 0xffff, "pair->owed counts entries in a u16");
+_Static_assert(sizeof(struct g2g_pair) * G2G_PAIRS <= 32ul * 1024,
+	       "the stream tables stay small (.bss, 28 pairs of 8 VMs)");
+
+/* Under vsock_lock. */
+static struct g2g_pair g2g_pairs[G2G_PAIRS];
+
+/* The device with @cid, up or not. */
+static struct vsock_dev *dev_by_cid(u64 cid)
+{
+	for (unsigned int i = 0; i < SCENARIO_MAX_VMS; i++)
+		if (devs[i].vm && devs[i].cid == cid)
+			return &devs[i];
+	return NULL;
+}
+
+/* The table of two different devices @a and @b, and @a's side in it. */
+static struct g2g_pair *g2g_pair(const struct vsock_dev *a, const struct vsock_dev *b,
+				 unsigned int *side)
+{
+	unsigned int i = (unsigned int)(a - devs), j = (unsigned int)(b - devs);
+	unsigned int lo = MIN(i, j), hi = MAX(i, j);
+
+	*side = i > j;
+	/* Pairs in order of hi, then lo: hi * (hi - 1) / 2 come before. */
+	return &g2g_pairs[hi * (hi - 1) / 2 + lo];
+}
+
+/* The entry of side @side's @port with the other side's @peer_port. */
+static struct g2g_stream *g2g_find(struct g2g_pair *p, unsigned int side, u32 port,
+				   u32 peer_port)
+{
+	for (unsigned int i = 0; i < G2G_PER_PAIR; i++) {
+		struct g2g_stream *e = &p->s[i];
+
+		if (e->state != G2G_FREE && e->port[side] == port && e->port[!side] == peer_port)
+			return e;
+	}
+	return NULL;
+}
+
+static void g2g_drop(struct g2g_pair *p, struct g2g_stream *e)
+{
+	if (e->state == G2G_RST_DUE)
+		p->owed[e->rst_to]--;
+	e->state = G2G_FREE;
+}
+
+/* @from's REQUEST @h went to @to (side @side of @p): a new entry, if
+ * the pair has room. */
+static void g2g_open(const struct vsock_dev *from, const struct vsock_dev *to,
+		     struct g2g_pair *p, unsigned int side, const struct virtio_vsock_hdr *h)
+{
+	for (unsigned int i = 0; i < G2G_PER_PAIR; i++) {
+		struct g2g_stream *e = &p->s[i];
+
+		if (e->state == G2G_FREE) {
+			*e = (struct g2g_stream){ .state = G2G_REQUESTED, .requester = (u8)side };
+			e->port[side] = h->src_port;
+			e->port[!side] = h->dst_port;
+			return;
+		}
+	}
+	if (log_nth_due(++p->untracked))
+		printf("hv: VM '%s' vsock: %u streams with VM '%s' already: port %u to "
+		       "port %u is not tracked (no RST if one end goes away)\n",
+		       from->vm->name, G2G_PER_PAIR, to->vm->name, h->src_port, h->dst_port);
+}
+
+/* @from's packet @h went whole into @to's RX queue: its stream's entry
+ * follows it. */
+static void g2g_forwarded(const struct vsock_dev *from, const struct vsock_dev *to,
+			  const struct virtio_vsock_hdr *h)
+{
+	unsigned int s;
+	struct g2g_pair *p = g2g_pair(from, to, &s);
+	struct g2g_stream *e;
+
+	if (h->op == VIRTIO_VSOCK_OP_RW || h->op == VIRTIO_VSOCK_OP_CREDIT_UPDATE ||
+	    h->op == VIRTIO_VSOCK_OP_CREDIT_REQUEST)
+		return;   /* data and credit change no stream's state */
+	e = g2g_find(p, s, h->src_port, h->dst_port);
+	switch (h->op) {
+	case VIRTIO_VSOCK_OP_REQUEST:
+		if (e)
+			g2g_drop(p, e);   /* a new stream on the same ports */
+		g2g_open(from, to, p, s, h);
+		break;
+	case VIRTIO_VSOCK_OP_RESPONSE:
+		if (e && e->state == G2G_REQUESTED && e->requester != s)
+			e->state = G2G_OPEN;
+		break;
+	case VIRTIO_VSOCK_OP_SHUTDOWN:
+		if (!e)
+			break;
+		e->shut[s] |= h->flags & SHUTDOWN_BOTH;
+		if (e->shut[s] == SHUTDOWN_BOTH)
+			g2g_drop(p, e);   /* §5.10.6.3: what follows is an RST */
+		break;
+	default:                          /* RST */
+		if (e)
+			g2g_drop(p, e);
+		break;
+	}
+}
+
+/*
+ * @d's device went away (see above): each stream it had with another VM
+ * is owed an RST by that VM if that one can take it (its device up with
+ * a ready RX queue; paused is fine), and that VM's vCPU is asked to send
+ * them (vsock_vcpu_work()); RSTs owed to @d go with its sockets.
+ */
+static void g2g_gone(struct vsock_dev *d)
+{
+	for (unsigned int j = 0; j < SCENARIO_MAX_VMS; j++) {
+		struct vsock_dev *o = &devs[j];
+		struct g2g_pair *p;
+		unsigned int s;
+		bool can;
+
+		if (o == d)
+			continue;
+		p = g2g_pair(d, o, &s);
+		can = dev_up(o) && o->vdev.vq_ready[VSOCK_VQ_RX];
+		for (unsigned int i = 0; i < G2G_PER_PAIR; i++) {
+			struct g2g_stream *e = &p->s[i];
+
+			if (e->state == G2G_FREE || (e->state == G2G_RST_DUE && e->rst_to != s))
+				continue;   /* none, or owed to @o already */
+			if (e->state == G2G_RST_DUE || !can) {
+				g2g_drop(p, e);
+				continue;
+			}
+			e->state = G2G_RST_DUE;
+			e->rst_to = (u8)!s;
+			p->owed[!s]++;
+		}
+		if (p->owed[!s])
+			dev_kick(o);
+	}
+}
+
+/* At @d's creation: no streams with anyone, nor their log's count. */
+static void g2g_forget(const struct vsock_dev *d)
+{
+	for (unsigned int j = 0; j < SCENARIO_MAX_VMS; j++) {
+		unsigned int s;
+
+		if (&devs[j] != d)
+			memset(g2g_pair(d, &devs[j], &s), 0, sizeof(struct g2g_pair));
+	}
+}
+
+/* Sends the RSTs owed to @d while its RX queue has buffers; false when
+ * some still wait (no buffer, paused, or down). */
+static bool g2g_flush(struct vsock_dev *d)
+{
+	for (unsigned int j = 0; j < SCENARIO_MAX_VMS; j++) {
+		struct vsock_dev *o = &devs[j];
+		struct g2g_pair *p;
+		unsigned int s;
+
+		if (o == d)
+			continue;
+		p = g2g_pair(d, o, &s);
+		for (unsigned int i = 0; p->owed[s] && i < G2G_PER_PAIR; i++) {
+			struct g2g_stream *e = &p->s[i];
+			struct virtio_vsock_hdr h;
+
+			if (e->state != G2G_RST_DUE || e->rst_to != s)
+				continue;
+			h = rst_hdr(d, o->cid, e->port[!s], e->port[s]);
+			/* A failure may have broken @d: nothing is owed to
+			 * it then, and nothing more is read here. */
+			if (!rx_send_hdr(d, &h))
+				return false;
+			g2g_drop(p, e);
+			d->stats.rsts++;
+		}
+	}
+	return true;
+}
+
+/* Whether an RST is owed to @d for the stream of its packet @h to
+ * another VM; if so, it is dropped: the caller answers @h with it. */
+static bool g2g_take_owed(struct vsock_dev *d, const struct virtio_vsock_hdr *h)
+{
+	struct vsock_dev *o = dev_by_cid(h->dst_cid);
+	struct g2g_stream *e;
+	struct g2g_pair *p;
+	unsigned int s;
+
+	if (!o || o == d)
+		return false;
+	p = g2g_pair(d, o, &s);
+	e = p->owed[s] ? g2g_find(p, s, h->src_port, h->dst_port) : NULL;
+	if (!e || e->state != G2G_RST_DUE || e->rst_to != s)
+		return false;
+	g2g_drop(p, e);
+	return true;
 }
 
 /* ---------------------------------------------------- connections */
@@ -548,10 +828,12 @@ static bool conn_flush(struct vsock_conn *c)
 	return !c->credit_due || conn_send_ctrl(c, VIRTIO_VSOCK_OP_CREDIT_UPDATE, 0);
 }
 
-/* Everything @d owes its driver: RSTs, then each connection's packets. */
+/* Everything @d owes its driver: RSTs (its own packets', then those of
+ * streams whose other end went away), then each connection's packets. */
 static void dev_flush(struct vsock_dev *d)
 {
 	rst_flush(d);
+	g2g_flush(d);
 	for (unsigned int i = 0; i < VSOCK_SVC_MAX_CONNS; i++)
 		if (!conn_flush(&d->conns[i]))
 			return;
@@ -712,7 +994,8 @@ static void svc_packet(struct vsock_dev *d, const struct virtio_vsock_hdr *h,
 }
 
 /* Ends every connection of @d (the guest's end is gone with its
- * queues, so no RST) and forgets what its TX queue was doing. */
+ * queues, so no RST), forgets what its TX queue was doing, and has the
+ * other ends of its guest-to-guest streams reset. */
 static void dev_reset_state(struct vsock_dev *d)
 {
 	for (unsigned int i = 0; i < VSOCK_SVC_MAX_CONNS; i++)
@@ -724,6 +1007,7 @@ static void dev_reset_state(struct vsock_dev *d)
 	d->used[VSOCK_VQ_RX] = d->used[VSOCK_VQ_TX] = false;
 	d->gen++;
 	wake_waiters(d, true);
+	g2g_gone(d);
 }
 
 /* ------------------------------------------------------ forwarding */
@@ -731,17 +1015,27 @@ static void dev_reset_state(struct vsock_dev *d)
 /* The device of the VM with @cid, if @d's VM may reach it now. */
 static struct vsock_dev *route(struct vsock_dev *d, u64 cid)
 {
-	for (unsigned int i = 0; i < SCENARIO_MAX_VMS; i++) {
-		struct vsock_dev *b = &devs[i];
+	struct vsock_dev *b = dev_by_cid(cid);
 
-		if (!b->vm || b->cid != cid)
-			continue;
-		if (b == d || !dev_up(b) ||
-		    !(manage_may(d->vm, b->vm) || manage_may(b->vm, d->vm)))
-			return NULL;
-		return b;
-	}
-	return NULL;
+	if (!b || b == d || !dev_up(b) ||
+	    !(manage_may(d->vm, b->vm) || manage_may(b->vm, d->vm)))
+		return NULL;
+	return b;
+}
+
+/*
+ * The next RX chain of the receiver of @f (see dev_pop()); -1 if it was
+ * reset since the packet was taken. The RSTs it is owed go first: they
+ * end streams older than this packet (the other end may have restarted
+ * and opened a new one on the same ports).
+ */
+static int fwd_rx_pop(struct fwd_cursor *f, struct vq_chain *c)
+{
+	if (f->to->gen != f->to_gen)
+		return -1;
+	if (!g2g_flush(f->to))
+		return dev_up(f->to) ? 0 : -1;
+	return rx_pop(f->to, c);
 }
 
 /*
@@ -762,12 +1056,15 @@ static enum tx_step fwd_resume(struct vsock_dev *d, const struct vq_chain *c)
 	for (;;) {
 		struct virtio_vsock_hdr h = f->hdr;
 		struct vq_chain rc;
-		int r = f->to->gen == f->to_gen ? rx_pop(f->to, &rc) : -1;
+		int r = fwd_rx_pop(f, &rc);
 		u32 n;
 
 		if (r < 0) {
-			if (!f->off)
+			/* Answered as if it had not been routed (tx_route()). */
+			if (!f->off) {
+				g2g_take_owed(d, &f->hdr);
 				rst_reply(d, &f->hdr);
+			}
 			f->active = false;
 			return TX_DONE;
 		}
@@ -779,6 +1076,7 @@ static enum tx_step fwd_resume(struct vsock_dev *d, const struct vq_chain *c)
 		rx_put(f->to, &rc, &h, &src, n);
 		f->off += n;
 		if (f->off == f->hdr.len) {
+			g2g_forwarded(d, f->to, &f->hdr);
 			f->active = false;
 			return TX_DONE;
 		}
@@ -850,7 +1148,10 @@ static enum tx_step tx_route(struct vsock_dev *d, const struct virtio_vsock_hdr 
 		return TX_DONE;
 	}
 	to = route(d, h->dst_cid);
-	if (!to) {
+	/* A stream whose RST @d is owed ended with the other end's device
+	 * (g2g_gone()): that RST answers it, even if a new device now has
+	 * the CID. Taken first, so that it is never sent twice. */
+	if (g2g_take_owed(d, h) || !to) {
 		rst_reply(d, h);
 		return TX_DONE;
 	}
@@ -1041,6 +1342,7 @@ int vsock_create(struct vm *vm, unsigned int slot)
 		return -EINVAL;
 	}
 	memset(d, 0, sizeof(*d));
+	g2g_forget(d);
 	d->cid = cid;
 	d->log_budget = LOG_BUDGET;
 	virtio_mmio_init(&d->vdev, vm, slot, VIRTIO_ID_VSOCK, &vsock_ops, d, &vsock_lock);
