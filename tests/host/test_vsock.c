@@ -13,11 +13,16 @@
  * RX queue is empty; forwarding between VMs that may talk, refused
  * otherwise, split over RX buffers, with RX-full backpressure and a
  * receiver that resets or stops meanwhile; work left for a VM's own
- * vCPU; resets and stops freeing everything.
+ * vCPU; resets and stops freeing everything; guest-to-guest streams
+ * whose other end's device goes away (stop, restart, driver reset,
+ * breakage) reset once each, in RX buffers as they come, after a pause,
+ * before a new stream on the same ports, not once closed (RST, full
+ * shutdown), and a full table that leaves new streams untracked.
  */
 #include <stdlib.h>
 
 #include "lib/errno.h"
+#include "lib/ratelimit.h"
 #include "tests/host/test.h"
 #include "tests/host/vsock_harness.h"
 #include "virt/virtio_mmio.h"
@@ -1079,5 +1084,482 @@ TEST(vm_without_a_device_is_not_reachable)
 	fresh(1u | 2u);                            /* VM 2 has none */
 	send_op(0, PORT, HV_CID(2), 5000, VIRTIO_VSOCK_OP_REQUEST, 0);
 	CHECK(next_is(0, VIRTIO_VSOCK_OP_RST, HV_CID(2), 5000, PORT));
+	CHECK(hv_teardown());
+}
+
+/* ------------------------------- streams whose other end goes away */
+
+/* VM 0 manages VMs 1 and 2: two pairs that may talk. */
+static const u32 manages_both[HV_MAX_VMS] = { (1u << 1) | (1u << 2), 0, 0, 0 };
+
+/* VM @a's port @ap connects to VM @b's port @bp: REQUEST and RESPONSE,
+ * each forwarded and seen by the other. */
+static bool open_stream(unsigned int a, u32 ap, unsigned int b, u32 bp)
+{
+	send_op(a, ap, HV_CID(b), bp, VIRTIO_VSOCK_OP_REQUEST, 0);
+	if (!next_is(b, VIRTIO_VSOCK_OP_REQUEST, HV_CID(a), ap, bp))
+		return false;
+	send_op(b, bp, HV_CID(a), ap, VIRTIO_VSOCK_OP_RESPONSE, 0);
+	return next_is(a, VIRTIO_VSOCK_OP_RESPONSE, HV_CID(b), bp, ap);
+}
+
+/* VM @vm's vCPUs run the work left for them; then its next packet is
+ * an RST from VM @from's @from_port to its @port. */
+static bool rst_arrives(unsigned int vm, unsigned int from, u32 from_port, u32 port)
+{
+	return hv_settle() &&
+	       next_is(vm, VIRTIO_VSOCK_OP_RST, HV_CID(from), from_port, port);
+}
+
+static bool settled_nothing_more(unsigned int vm)
+{
+	return hv_settle() && nothing_more(vm);
+}
+
+static void pause_vm(unsigned int vm, bool paused)
+{
+	__atomic_store_n(&hv_vm(vm)->pause_depth, paused, __ATOMIC_RELEASE);
+	if (paused)
+		vsock_vm_paused(hv_vm(vm));
+	else
+		vsock_vm_resumed(hv_vm(vm));
+}
+
+TEST(peer_vm_stopping_resets_the_other_end_once)
+{
+	fresh(ALL3);
+	CHECK(open_stream(0, 5000, 1, PORT));
+	vsock_vm_stopped(hv_vm(1));
+	CHECK(rst_arrives(0, 1, PORT, 5000));
+	CHECK(settled_nothing_more(0));
+	CHECK(nothing_more(2));
+	CHECK(hv_teardown());
+}
+
+TEST(stopping_the_requester_resets_the_listener)
+{
+	fresh(ALL3);
+	CHECK(open_stream(1, PORT, 0, 5000));
+	vsock_vm_stopped(hv_vm(1));
+	CHECK(rst_arrives(0, 1, PORT, 5000));
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+TEST(the_manager_stopping_resets_its_managed_vm)
+{
+	fresh(ALL3);
+	CHECK(open_stream(0, 5000, 1, PORT));
+	vsock_vm_stopped(hv_vm(0));
+	CHECK(rst_arrives(1, 0, 5000, PORT));
+	CHECK(settled_nothing_more(1));
+	CHECK(hv_teardown());
+}
+
+TEST(peer_vm_restart_resets_the_other_end)
+{
+	fresh(ALL3);
+	CHECK(open_stream(0, 5000, 1, PORT));
+	vsock_vm_reset(hv_vm(1));
+	CHECK(rst_arrives(0, 1, PORT, 5000));
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+TEST(peer_driver_reset_resets_the_other_end)
+{
+	fresh(ALL3);
+	CHECK(open_stream(0, 5000, 1, PORT));
+	hv_reset(1);                               /* its driver writes Status 0 */
+	CHECK(rst_arrives(0, 1, PORT, 5000));
+	CHECK(settled_nothing_more(0));
+	/* Set up again: the stream is not reset a second time. */
+	hv_setup(1, false);
+	hv_post_rx(1, 4, NULL);
+	hv_reset(1);
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+TEST(peer_device_breaking_resets_the_other_end)
+{
+	struct hv_layout tiny = { .in = { HDR_LEN }, .nr_in = 1 };
+	struct virtio_vsock_hdr h = pkt(1, PORT + 1, VSOCK_HOST_CID, 9999,
+					VIRTIO_VSOCK_OP_REQUEST, 0);
+
+	fresh(ALL3);
+	CHECK(open_stream(0, 5000, 1, PORT));
+	/* VM 1's RSTs for refused REQUESTs use its buffers up, then one
+	 * finds a too small buffer. */
+	for (unsigned int k = 0; k < QSIZE / 2; k++) {
+		h.src_port = PORT + 1 + k;
+		CHECK(hv_queue_tx(1, &h, HDR_LEN, NULL));
+	}
+	hv_notify(1, VSOCK_VQ_TX);
+	CHECK_EQ(hv_reap_rx(1, false), QSIZE / 2);
+	CHECK_EQ(hv_status(1) & VIRTIO_STATUS_NEEDS_RESET, 0);
+	hv_post_rx(1, 1, &tiny);
+	h.src_port = PORT;
+	hv_send(1, &h, NULL);
+	CHECK(hv_status(1) & VIRTIO_STATUS_NEEDS_RESET);
+	CHECK(rst_arrives(0, 1, PORT, 5000));
+	CHECK(settled_nothing_more(0));
+	hv_reset(1);                               /* then its driver resets it */
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+/* Every RST VM @vm received: as (its port, the sender's port) pairs
+ * in @got, at most @cap; returns how many, or cap + 1 if anything else
+ * came. */
+static unsigned int take_rsts(unsigned int vm, unsigned int from, u32 (*got)[2],
+			      unsigned int cap)
+{
+	unsigned int n = 0;
+	struct hv_pkt p;
+
+	if (!hv_settle())
+		return cap + 1;
+	while (next(vm, &p)) {
+		if (p.hdr.op != VIRTIO_VSOCK_OP_RST || p.hdr.src_cid != HV_CID(from) ||
+		    p.hdr.dst_cid != HV_CID(vm) || n == cap)
+			n = cap + 1;
+		else {
+			got[n][0] = p.hdr.dst_port;
+			got[n][1] = p.hdr.src_port;
+			n++;
+		}
+		hv_pkt_free(&p);
+	}
+	return n;
+}
+
+static bool has_pair(u32 (*got)[2], unsigned int n, u32 port, u32 from_port)
+{
+	for (unsigned int k = 0; k < n; k++)
+		if (got[k][0] == port && got[k][1] == from_port)
+			return true;
+	return false;
+}
+
+TEST(every_stream_with_the_gone_vm_gets_one_rst)
+{
+	u32 got[8][2];
+
+	fresh(ALL3);
+	CHECK(open_stream(0, 5000, 1, PORT));
+	CHECK(open_stream(0, 5001, 1, PORT));      /* same port over there */
+	CHECK(open_stream(1, PORT + 1, 0, 80));     /* the other way */
+	CHECK_EQ(take_rsts(0, 1, got, 8), 0);
+	vsock_vm_stopped(hv_vm(1));
+	CHECK_EQ(take_rsts(0, 1, got, 8), 3);
+	CHECK(has_pair(got, 3, 5000, PORT));
+	CHECK(has_pair(got, 3, 5001, PORT));
+	CHECK(has_pair(got, 3, 80, PORT + 1));
+	CHECK(hv_teardown());
+}
+
+TEST(more_rsts_than_rx_buffers_go_as_buffers_come)
+{
+	u32 got[8][2];
+
+	fresh(ALL3);
+	for (u32 k = 0; k < 6; k++)
+		CHECK(open_stream(0, 5000 + k, 1, PORT));
+	/* VM 0's RX queue: what is left of its 16 buffers after six
+	 * RESPONSEs is refilled by next(); use all but two up. */
+	while (hv_rx_posted(0) > 2) {
+		send_op(0, PORT, 77, 1, VIRTIO_VSOCK_OP_REQUEST, 0);   /* RST back */
+		hv_reap_rx(0, false);
+	}
+	while (hv_rx_count(0)) {
+		struct hv_pkt p;
+
+		hv_rx_take(0, &p);
+		hv_pkt_free(&p);
+	}
+	vsock_vm_stopped(hv_vm(1));
+	CHECK(hv_settle());
+	CHECK_EQ(hv_reap_rx(0, false), 2);         /* two went, four wait */
+	CHECK(hv_settle());
+	CHECK_EQ(hv_reap_rx(0, false), 0);
+	hv_post_rx(0, QSIZE / 2, NULL);
+	hv_notify(0, VSOCK_VQ_RX);
+	CHECK_EQ(take_rsts(0, 1, got, 8), 6);
+	for (u32 k = 0; k < 6; k++)
+		CHECK(has_pair(got, 6, 5000 + k, PORT));
+	CHECK(hv_teardown());
+}
+
+TEST(forwarded_rst_ends_tracking)
+{
+	fresh(ALL3);
+	CHECK(open_stream(0, 5000, 1, PORT));
+	CHECK(open_stream(1, PORT + 1, 0, 80));
+	send_op(0, 5000, HV_CID(1), PORT, VIRTIO_VSOCK_OP_RST, 0);
+	CHECK(next_is(1, VIRTIO_VSOCK_OP_RST, HV_CID(0), 5000, PORT));
+	send_op(1, PORT + 1, HV_CID(0), 80, VIRTIO_VSOCK_OP_RST, 0);
+	CHECK(next_is(0, VIRTIO_VSOCK_OP_RST, HV_CID(1), PORT + 1, 80));
+	vsock_vm_stopped(hv_vm(1));
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+TEST(full_shutdown_from_one_side_ends_tracking)
+{
+	fresh(ALL3);
+	CHECK(open_stream(0, 5000, 1, PORT));
+	CHECK(open_stream(0, 5001, 1, PORT));
+	/* Linux's close(): both directions at once. */
+	send_op(1, PORT, HV_CID(0), 5000, VIRTIO_VSOCK_OP_SHUTDOWN, BOTH);
+	CHECK(next_is(0, VIRTIO_VSOCK_OP_SHUTDOWN, HV_CID(1), PORT, 5000));
+	/* shutdown(SHUT_WR), then (SHUT_RD): the same, in two steps. */
+	send_op(0, 5001, HV_CID(1), PORT, VIRTIO_VSOCK_OP_SHUTDOWN,
+		VIRTIO_VSOCK_SHUTDOWN_SEND);
+	CHECK(next_is(1, VIRTIO_VSOCK_OP_SHUTDOWN, HV_CID(0), 5001, PORT));
+	send_op(0, 5001, HV_CID(1), PORT, VIRTIO_VSOCK_OP_SHUTDOWN,
+		VIRTIO_VSOCK_SHUTDOWN_RCV);
+	CHECK(next_is(1, VIRTIO_VSOCK_OP_SHUTDOWN, HV_CID(0), 5001, PORT));
+	vsock_vm_stopped(hv_vm(1));
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+TEST(half_shutdown_keeps_the_stream_tracked)
+{
+	fresh(ALL3);
+	CHECK(open_stream(0, 5000, 1, PORT));
+	/* VM 0 sends no more, but may still be reading: VM 1 going away
+	 * must wake it. VM 1's SHUTDOWN(RCV) is one direction too. */
+	send_op(0, 5000, HV_CID(1), PORT, VIRTIO_VSOCK_OP_SHUTDOWN,
+		VIRTIO_VSOCK_SHUTDOWN_SEND);
+	CHECK(next_is(1, VIRTIO_VSOCK_OP_SHUTDOWN, HV_CID(0), 5000, PORT));
+	send_op(1, PORT, HV_CID(0), 5000, VIRTIO_VSOCK_OP_SHUTDOWN,
+		VIRTIO_VSOCK_SHUTDOWN_RCV);
+	CHECK(next_is(0, VIRTIO_VSOCK_OP_SHUTDOWN, HV_CID(1), PORT, 5000));
+	vsock_vm_stopped(hv_vm(1));
+	CHECK(rst_arrives(0, 1, PORT, 5000));
+	CHECK(hv_teardown());
+}
+
+TEST(refused_request_is_not_tracked)
+{
+	fresh(ALL3);
+	send_op(0, 5000, HV_CID(1), 80, VIRTIO_VSOCK_OP_REQUEST, 0);
+	CHECK(next_is(1, VIRTIO_VSOCK_OP_REQUEST, HV_CID(0), 5000, 80));
+	send_op(1, 80, HV_CID(0), 5000, VIRTIO_VSOCK_OP_RST, 0);   /* nobody listens */
+	CHECK(next_is(0, VIRTIO_VSOCK_OP_RST, HV_CID(1), 80, 5000));
+	vsock_vm_stopped(hv_vm(1));
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+TEST(unanswered_request_is_reset_when_the_peer_goes)
+{
+	fresh(ALL3);
+	send_op(0, 5000, HV_CID(1), 80, VIRTIO_VSOCK_OP_REQUEST, 0);
+	CHECK(next_is(1, VIRTIO_VSOCK_OP_REQUEST, HV_CID(0), 5000, 80));
+	vsock_vm_stopped(hv_vm(1));                /* before its RESPONSE */
+	CHECK(rst_arrives(0, 1, 80, 5000));        /* connect() fails at once */
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+TEST(response_without_request_is_not_tracked)
+{
+	fresh(ALL3);
+	send_op(1, PORT, HV_CID(0), 5000, VIRTIO_VSOCK_OP_RESPONSE, 0);
+	CHECK(next_is(0, VIRTIO_VSOCK_OP_RESPONSE, HV_CID(1), PORT, 5000));
+	vsock_vm_stopped(hv_vm(1));
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+TEST(full_table_leaves_new_streams_working_untracked)
+{
+	u32 got[70][2];
+	u32 n = 0;
+
+	hv_init(3, ALL3, manages_both, QSIZE);
+	for (unsigned int i = 0; i < 3; i++)
+		hv_post_rx(i, QSIZE / 2, NULL);
+	while (hv_log_count("is not tracked") == 0) {
+		CHECK(open_stream(0, 5000 + n, 1, PORT));
+		n++;
+		if (n > 1000)
+			break;
+	}
+	CHECK(n > 16);                             /* a table of some size */
+	/* More untracked streams: still connected, logged within the limit. */
+	for (u32 k = 0; k < LOG_BURST + 8; k++)
+		CHECK(open_stream(1, PORT + 1 + k, 0, 80));
+	CHECK_EQ(hv_log_count("is not tracked"), LOG_BURST);
+	/* The other pair has its own table. */
+	CHECK(open_stream(0, 6000, 2, PORT));
+	vsock_vm_stopped(hv_vm(2));
+	CHECK(rst_arrives(0, 2, PORT, 6000));
+	CHECK(settled_nothing_more(0));
+	/* The full pair: an RST for each tracked stream, none for the others. */
+	vsock_vm_stopped(hv_vm(1));
+	CHECK_EQ(take_rsts(0, 1, got, 70), n - 1);
+	for (u32 k = 0; k + 1 < n; k++)
+		CHECK(has_pair(got, n - 1, 5000 + k, PORT));
+	CHECK(hv_teardown());
+}
+
+TEST(closed_stream_makes_room_in_a_full_table)
+{
+	u32 n = 0;
+
+	fresh(ALL3);
+	while (hv_log_count("is not tracked") == 0 && n <= 1000)
+		CHECK(open_stream(0, 5000 + n++, 1, PORT));
+	send_op(0, 5000, HV_CID(1), PORT, VIRTIO_VSOCK_OP_RST, 0);
+	CHECK(next_is(1, VIRTIO_VSOCK_OP_RST, HV_CID(0), 5000, PORT));
+	CHECK(open_stream(1, PORT + 1, 0, 80));    /* tracked again */
+	CHECK_EQ(hv_log_count("is not tracked"), 1);
+	CHECK(hv_teardown());
+}
+
+TEST(paused_survivor_gets_its_rst_when_it_resumes)
+{
+	fresh(ALL3);
+	CHECK(open_stream(0, 5000, 1, PORT));
+	pause_vm(0, true);
+	vsock_vm_stopped(hv_vm(1));
+	CHECK(hv_settle());
+	CHECK_EQ(hv_reap_rx(0, false), 0);         /* its memory stays still */
+	pause_vm(0, false);
+	CHECK(rst_arrives(0, 1, PORT, 5000));
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+/* The restarted peer opens a stream on the same ports while the
+ * survivor is paused: the old stream's RST reaches it first. */
+TEST(rst_for_the_old_stream_goes_before_a_new_one)
+{
+	fresh(ALL3);
+	CHECK(open_stream(1, PORT, 0, 5000));
+	pause_vm(0, true);
+	hv_reset(1);
+	hv_setup(1, false);
+	hv_post_rx(1, QSIZE / 2, NULL);
+	send_op(1, PORT, HV_CID(0), 5000, VIRTIO_VSOCK_OP_REQUEST, 0);   /* waits */
+	CHECK_EQ(hv_reap_rx(0, false), 0);
+	/* The pause ends; VM 1's vCPU happens to come first. */
+	__atomic_store_n(&hv_vm(0)->pause_depth, 0, __ATOMIC_RELEASE);
+	hv_notify(1, VSOCK_VQ_TX);
+	CHECK(next_is(0, VIRTIO_VSOCK_OP_RST, HV_CID(1), PORT, 5000));
+	CHECK(next_is(0, VIRTIO_VSOCK_OP_REQUEST, HV_CID(1), PORT, 5000));
+	vsock_vm_resumed(hv_vm(0));
+	CHECK(settled_nothing_more(0));
+	/* The new stream is tracked in its turn. */
+	send_op(0, 5000, HV_CID(1), PORT, VIRTIO_VSOCK_OP_RESPONSE, 0);
+	CHECK(next_is(1, VIRTIO_VSOCK_OP_RESPONSE, HV_CID(0), 5000, PORT));
+	vsock_vm_stopped(hv_vm(1));
+	CHECK(rst_arrives(0, 1, PORT, 5000));
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+/* VM 0 with a stream to VM 1 and no RX buffer left: VM 1 stops. */
+static void stream_then_survivor_full(void)
+{
+	struct hv_pkt p;
+
+	hv_init(3, ALL3, manages, QSIZE);
+	hv_post_rx(1, 4, NULL);
+	hv_post_rx(0, 1, NULL);
+	send_op(0, 5000, HV_CID(1), PORT, VIRTIO_VSOCK_OP_REQUEST, 0);
+	hv_reap_rx(1, true);
+	send_op(1, PORT, HV_CID(0), 5000, VIRTIO_VSOCK_OP_RESPONSE, 0);
+	hv_reap_rx(0, false);                      /* the RESPONSE, not refilled */
+	while (hv_rx_take(0, &p))
+		hv_pkt_free(&p);
+	while (hv_rx_take(1, &p))
+		hv_pkt_free(&p);
+	vsock_vm_stopped(hv_vm(1));
+	hv_settle();
+}
+
+TEST(survivor_writing_on_a_reset_stream_gets_one_rst)
+{
+	stream_then_survivor_full();
+	CHECK_EQ(hv_rx_posted(0), 0);
+	send_rw(0, 5000, HV_CID(1), PORT, "late", 4);   /* before it heard */
+	hv_post_rx(0, 4, NULL);
+	hv_notify(0, VSOCK_VQ_RX);
+	CHECK(rst_arrives(0, 1, PORT, 5000));
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+TEST(survivor_own_rst_drops_the_one_owed_to_it)
+{
+	stream_then_survivor_full();
+	send_op(0, 5000, HV_CID(1), PORT, VIRTIO_VSOCK_OP_RST, 0);
+	hv_post_rx(0, 4, NULL);
+	hv_notify(0, VSOCK_VQ_RX);
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+TEST(survivor_going_away_too_is_owed_nothing)
+{
+	stream_then_survivor_full();
+	hv_reset(0);
+	hv_setup(0, true);
+	hv_post_rx(0, 4, NULL);
+	hv_notify(0, VSOCK_VQ_RX);
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+TEST(survivor_without_a_driver_is_owed_nothing)
+{
+	fresh(ALL3);
+	CHECK(open_stream(0, 5000, 1, PORT));
+	hv_reset(0);                               /* no driver for now */
+	CHECK(rst_arrives(1, 0, 5000, PORT));      /* VM 1 hears of it */
+	vsock_vm_stopped(hv_vm(1));
+	hv_setup(0, true);
+	hv_post_rx(0, 4, NULL);
+	hv_notify(0, VSOCK_VQ_RX);
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+TEST(survivor_with_its_rx_queue_stopped_is_owed_nothing)
+{
+	fresh(ALL3);
+	CHECK(open_stream(0, 5000, 1, PORT));
+	hv_reg_write(0, VIRTIO_MMIO_QUEUE_SEL, VSOCK_VQ_RX);
+	hv_reg_write(0, VIRTIO_MMIO_QUEUE_READY, 0);
+	vsock_vm_stopped(hv_vm(1));
+	CHECK(settled_nothing_more(0));
+	CHECK(hv_teardown());
+}
+
+TEST(sender_held_by_the_gone_vm_gets_one_rst)
+{
+	struct hv_pkt p;
+
+	hv_init(3, ALL3, manages, QSIZE);
+	hv_post_rx(0, 4, NULL);
+	hv_post_rx(1, 1, NULL);
+	send_op(0, 5000, HV_CID(1), PORT, VIRTIO_VSOCK_OP_REQUEST, 0);
+	CHECK_EQ(hv_reap_rx(1, false), 1);         /* VM 1's one buffer */
+	CHECK(hv_rx_take(1, &p));
+	hv_pkt_free(&p);
+	send_op(1, PORT, HV_CID(0), 5000, VIRTIO_VSOCK_OP_RESPONSE, 0);
+	CHECK(next_is(0, VIRTIO_VSOCK_OP_RESPONSE, HV_CID(1), PORT, 5000));
+	hv_reap_tx(0);
+	send_rw(0, 5000, HV_CID(1), PORT, "held", 4);   /* waits on VM 1 */
+	CHECK_EQ(hv_reap_tx(0), 0);
+	vsock_vm_stopped(hv_vm(1));
+	CHECK(rst_arrives(0, 1, PORT, 5000));
+	CHECK_EQ(hv_reap_tx(0), 1);
+	CHECK(settled_nothing_more(0));
 	CHECK(hv_teardown());
 }
