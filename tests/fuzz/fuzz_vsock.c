@@ -26,14 +26,19 @@
  *   SETTLE                             pending vCPU requests run
  *   STOP   vm                          the VM stops for good
  *   POKE   vm, len16                   the guest rewrites its last TX chain
+ *   PAUSE  vm                          the VM is paused (vm_pause()), or
+ *                                      resumed if it was; while paused
+ *                                      its guest does nothing
  *
  * Checked at every packet a guest receives: it is for that guest, a
  * stream packet with a known op and exactly the length the used ring
  * says; nothing but an RST comes from a CID the guest may not reach; on
  * a connection whose model keeps its credit fields honest, the device
  * never sends beyond the guest's credit, never claims to have read more
- * than was sent, and sends no data after its SHUTDOWN. vCPU requests
- * always come to an end; at the end every connection buffer is back in
+ * than was sent, and sends no data after its SHUTDOWN; nothing but an
+ * RST comes from a VM once it has stopped (the device resets the other
+ * ends of its streams), and nothing is written into a paused VM's
+ * memory. vCPU requests always come to an end; at the end every connection buffer is back in
  * the page pool and every accepted connection was closed once.
  *
  * Seeds (tests/fuzz/seeds/vsock/) are written by this file:
@@ -65,7 +70,7 @@
 #define SEED_MAX 4096
 
 enum op { OP_RX, OP_CONN, OP_RAW, OP_G2G, OP_REAP, OP_NOTIFY, OP_RESET,
-	  OP_POLICY, OP_SETTLE, OP_STOP, OP_POKE, NR_OPS };
+	  OP_POLICY, OP_SETTLE, OP_STOP, OP_POKE, OP_PAUSE, NR_OPS };
 enum conn_kind { K_REQUEST, K_RW, K_SHUTDOWN, K_RST, K_CREDIT_UPDATE,
 		 K_CREDIT_REQUEST, NR_KINDS };
 
@@ -98,6 +103,7 @@ struct mconn {
 
 static struct mconn conns[NR_VMS][CONNS];
 static bool stopped[NR_VMS];
+static bool paused[NR_VMS];
 /* FUZZ_VSOCK_TRACE set: every packet sent and received on stderr. */
 static bool trace;
 
@@ -212,8 +218,8 @@ static void check_packet(unsigned int vm, const struct hv_pkt *p)
 		unsigned int from = (unsigned int)(h->src_cid - HV_CID(0));
 
 		if (h->src_cid < HV_CID(0) || from >= NR_VMS || from == vm ||
-		    !allowed(vm, from))
-			abort();              /* reached a VM it may not */
+		    !allowed(vm, from) || stopped[from])
+			abort();              /* reached a VM it may not, or from a stopped one */
 	}
 	if (h->src_cid == VSOCK_HOST_CID) {
 		struct mconn *c = conn_of(vm, h->dst_port);
@@ -371,14 +377,22 @@ static void take_all(unsigned int vm)
 	}
 }
 
+/* The driver of @vm takes what the device put in its RX queue; none of
+ * it may have come while @vm was paused (drained when it was paused). */
+static void drain(unsigned int vm, bool refill)
+{
+	if (hv_reap_rx(vm, refill) && paused[vm])
+		abort();                      /* written into a paused VM */
+	take_all(vm);
+}
+
 static void op_reap(struct input *in)
 {
 	unsigned int vm = in_vm(in);
 	u16 consume = in_u16(in);
 	bool refill = in_u8(in) & 1;
 
-	hv_reap_rx(vm, refill);
-	take_all(vm);
+	drain(vm, refill);
 	for (unsigned int k = 0; k < CONNS; k++) {
 		struct mconn *c = &conns[vm][k];
 
@@ -418,14 +432,45 @@ static void op_policy(struct input *in)
 	};
 }
 
+/* vm_pause()/vm_resume() as the hypervisor does them: depth, then the
+ * device hears. */
+static void set_paused(unsigned int vm, bool pause)
+{
+	paused[vm] = pause;
+	__atomic_store_n(&hv_vm(vm)->pause_depth, pause, __ATOMIC_RELEASE);
+	if (pause)
+		vsock_vm_paused(hv_vm(vm));
+	else
+		vsock_vm_resumed(hv_vm(vm));
+}
+
+static void op_pause(unsigned int vm)
+{
+	drain(vm, false);
+	set_paused(vm, !paused[vm]);
+}
+
+/* @vm stops: what the others received until now is taken first, so
+ * that anything from @vm they take later came after its stop. */
+static void op_stop(unsigned int vm)
+{
+	for (unsigned int i = 0; i < NR_VMS; i++)
+		if (!stopped[i])
+			drain(i, false);
+	vsock_vm_stopped(hv_vm(vm));
+	stopped[vm] = true;
+}
+
 static void run(struct input *in)
 {
 	while (in->n) {
 		u8 op = in_u8(in) % NR_OPS;
-		/* A stopped VM runs no vCPU: nothing of it happens again. */
+		/* A stopped VM runs no vCPU: nothing of it happens again;
+		 * a paused one's vCPUs wait for it to resume. */
 		unsigned int vm = in->n ? in->p[0] % NR_VMS : 0;
 
-		if (op != OP_POLICY && op != OP_SETTLE && stopped[vm]) {
+		if (op != OP_POLICY && op != OP_SETTLE &&
+		    (stopped[vm] || (paused[vm] && op != OP_PAUSE))) {
 			in_u8(in);
 			continue;
 		}
@@ -439,12 +484,8 @@ static void run(struct input *in)
 		case OP_RESET: op_reset(in); break;
 		case OP_POLICY: op_policy(in); break;
 		case OP_SETTLE: break;
-		case OP_STOP:
-			vm = in_vm(in);
-			take_all(vm);
-			vsock_vm_stopped(hv_vm(vm));
-			stopped[vm] = true;
-			break;
+		case OP_STOP: op_stop(in_vm(in)); break;
+		case OP_PAUSE: op_pause(in_vm(in)); break;
 		default:
 			vm = in_vm(in);
 			hv_poke_last_tx_len(vm, in_u16(in));
@@ -462,15 +503,20 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	hv_init(NR_VMS, 7, manages, QSIZE);
 	memset(conns, 0, sizeof(conns));
 	memset(stopped, 0, sizeof(stopped));
+	memset(paused, 0, sizeof(paused));
 	for (unsigned int vm = 0; vm < NR_VMS; vm++)
 		hv_post_rx(vm, QSIZE / 2, NULL);
 	run(&in);
 	for (unsigned int vm = 0; vm < NR_VMS; vm++) {
-		if (!stopped[vm]) {
-			hv_reap_rx(vm, false);
-			take_all(vm);
+		if (paused[vm]) {
+			op_pause(vm);
+			if (!hv_settle())
+				abort();
 		}
 	}
+	for (unsigned int vm = 0; vm < NR_VMS; vm++)
+		if (!stopped[vm])
+			drain(vm, false);
 	if (!hv_teardown())
 		abort();                      /* a leak, or a service misused */
 	return 0;
@@ -574,6 +620,25 @@ static void write_seeds(const char *dir)
 	put(&s, 2, OP_STOP, 2);
 	put(&s, 4, OP_G2G, 0, 2, 0x00);
 	write_seed(dir, "bad", &s);
+
+	/* A guest-to-guest stream whose other end goes away: VM 1 resets,
+	 * then (a new stream) stops while VM 0 is paused; VM 0 gets each
+	 * RST, the second once it resumes. */
+	s.n = 0;
+	put(&s, 4, OP_G2G, 1, 0, 0x00);                 /* REQUEST 1 -> 0 */
+	put_reap(&s, 0);
+	put(&s, 4, OP_G2G, 0, 1, 0x10);                 /* RESPONSE 0 -> 1 */
+	put_reap(&s, 1);
+	put(&s, 3, OP_RESET, 1, 1);
+	put_reap(&s, 0);
+	put(&s, 4, OP_G2G, 1, 0, 0x05);                 /* REQUEST, other ports */
+	put_reap(&s, 0);
+	put(&s, 4, OP_G2G, 0, 1, 0x15);
+	put(&s, 2, OP_PAUSE, 0);
+	put(&s, 2, OP_STOP, 1);
+	put(&s, 2, OP_PAUSE, 0);
+	put_reap(&s, 0);
+	write_seed(dir, "g2g-gone", &s);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
