@@ -134,13 +134,21 @@ int sc_write_c(FILE *f, const struct sc_scenario *s)
 	return ferror(f) ? -1 : 0;
 }
 
-static void put_incbin(FILE *f, unsigned int i, const char *what,
-		       const struct sc_image *img)
+/* Declares VM @i's @what symbol: linked across files, hidden outside
+ * the image. */
+static void put_global_hidden(FILE *f, unsigned int i, const char *what)
 {
-	fprintf(f, "\n\t.balign %d\n\t.global ", SC_IMAGE_ALIGN);
+	fputs("\n\t.global ", f);
 	put_symbol(f, i, what);
 	fputs("\n\t.hidden ", f);
 	put_symbol(f, i, what);
+}
+
+static void put_incbin(FILE *f, unsigned int i, const char *what,
+		       const struct sc_image *img)
+{
+	fprintf(f, "\n\t.balign %d", SC_IMAGE_ALIGN);
+	put_global_hidden(f, i, what);
 	fputs("\n\t.type ", f);
 	put_symbol(f, i, what);
 	fputs(", %object\n", f);
@@ -203,10 +211,7 @@ static void put_image(FILE *f, const struct sc_scenario *s, unsigned int i,
 		put_incbin(f, i, what, img);
 		return;
 	}
-	fputs("\n\t.global ", f);
-	put_symbol(f, i, what);
-	fputs("\n\t.hidden ", f);
-	put_symbol(f, i, what);
+	put_global_hidden(f, i, what);
 	fputs("\n\t.set ", f);
 	put_symbol(f, i, what);
 	fputs(", ", f);
