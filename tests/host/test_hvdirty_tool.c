@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,13 +62,16 @@ struct writer {
 	uint64_t cursor, value;
 };
 
-/* One-shot fault: the next request of @type (while paused, if
- * @paused_only) gets error @status, or (@close) the connection closes. */
+/* One-shot fault: the request of @type (while paused, if @paused_only)
+ * that follows @skip others gets error @status, or (@close) the
+ * connection closes, or (@flag) it sets *@flag and is served. */
 struct inject {
 	uint16_t type;
 	uint32_t status;
 	bool close;
 	bool paused_only;
+	uint32_t skip;
+	volatile sig_atomic_t *flag;
 };
 
 static struct fake {
@@ -92,6 +96,9 @@ static struct fake {
 	unsigned int client_malformed;   /* requests the tool got wrong */
 	unsigned int pauses, resumes;
 	uint64_t logged, harvested, reset;
+	/* The most READs that were waiting at once, the one being read
+	 * included: at least that many were in flight. */
+	unsigned int max_reads_queued;
 } fk = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void fifo_push(struct page_fifo *q, uint32_t page)
@@ -407,11 +414,18 @@ static uint32_t dispatch(const struct hvd_hdr *h, const uint8_t *in, uint8_t *bo
 	}
 }
 
-/* Whether the injected fault hits request @h now. */
+/* Whether the injected fault hits request @h now (it counts as one of
+ * those to skip if not). */
 static bool injected(const struct hvd_hdr *h)
 {
-	return (fk.inj.status || fk.inj.close) && h->type == fk.inj.type &&
-	       (!fk.inj.paused_only || fk.paused);
+	if (!(fk.inj.status || fk.inj.close || fk.inj.flag) || h->type != fk.inj.type ||
+	    (fk.inj.paused_only && !fk.paused))
+		return false;
+	if (fk.inj.skip) {
+		fk.inj.skip--;
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -423,17 +437,23 @@ static uint32_t serve_one(const struct hvd_hdr *h, const uint8_t *in, uint8_t *o
 	struct hvd_hdr *r = (struct hvd_hdr *)out;
 	uint8_t *body = out + HDR;
 	uint32_t len = 0, st;
+	bool hit = injected(h);
 
 	fk.requests[h->type % NR_TYPES]++;
 	writer_step();
+	if (hit && fk.inj.flag) {
+		*fk.inj.flag = 1;
+		fk.inj.flag = NULL;
+		hit = false;         /* served as usual */
+	}
 	if (h->version != HVD_VERSION || body_size(h->type) != (int)(h->len - HDR)) {
 		fk.client_malformed++;
 		st = HVD_E_MALFORMED;
 		reply_reason(body, &len, "fake: malformed");
-	} else if (injected(h) && fk.inj.close) {
+	} else if (hit && fk.inj.close) {
 		fk.inj.close = false;
 		return 0;
-	} else if (injected(h)) {
+	} else if (hit) {
 		st = fk.inj.status;
 		fk.inj.status = 0;
 		reply_reason(body, &len, "injected");
@@ -481,6 +501,20 @@ static bool fd_write(int fd, const void *buf, size_t len, bool trickle)
 	return true;
 }
 
+/* Notes how many READs wait at @fd, request @h (just read) included:
+ * the tool sends a window's READs in one write. */
+static void note_reads_queued(int fd, const struct hvd_hdr *h)
+{
+	int queued = 0;
+	unsigned int reads;
+
+	if (h->type != HVD_READ || ioctl(fd, FIONREAD, &queued))
+		return;
+	reads = 1 + (unsigned int)queued / HVDC_READ_REQ_SIZE;
+	if (reads > fk.max_reads_queued)
+		fk.max_reads_queued = reads;
+}
+
 /* A connection's thread: requests in, replies out, until either side
  * closes. */
 static void *serve(void *arg)
@@ -499,6 +533,7 @@ static void *serve(void *arg)
 			break;
 		}
 		pthread_mutex_lock(&fk.lock);
+		note_reads_queued(fd, &h);
 		len = serve_one(&h, in, out);
 		trickle = fk.trickle;
 		pthread_mutex_unlock(&fk.lock);
@@ -656,13 +691,15 @@ static void raw_ok(uint16_t type, const void *body, uint32_t body_len)
 
 TEST(client_sends_framed_requests_with_rising_seq)
 {
+	struct hvd_read rd = { RAM_IPA + 0x2000, 64 };
 	struct hvd_hdr h;
 	struct hvd_read body;
 	uint8_t buf[64];
 
 	raw_start();
 	raw_ok(HVD_READ, buf, 8 * 8);
-	CHECK_EQ(hvdc_read(&cl, WORK_ID, RAM_IPA + 0x2000, 64, buf), 0);
+	CHECK_EQ(hvdc_read_send(&cl, WORK_ID, &rd, 1), 0);
+	CHECK_EQ(hvdc_read_recv(&cl, 64, buf), 0);
 	CHECK(fd_read(peer, &h, HDR) && fd_read(peer, &body, sizeof(body)));
 	CHECK_EQ(h.len, HDR + sizeof(body));
 	CHECK_EQ(h.version, HVD_VERSION);
@@ -905,6 +942,171 @@ TEST(client_sends_nothing_more_once_the_stream_is_out_of_step)
 	CHECK_EQ(hvdc_pause(&cl, WORK_ID), HVDC_E_IO);
 	shutdown(cl.fd, SHUT_WR);
 	CHECK_EQ(read(peer, &byte, 1), 0);       /* no second one */
+	raw_end();
+}
+
+/* ------------------------------------------------- pipelined READs */
+
+/* A READ reply to request @seq: @len bytes of @fill. */
+static void raw_read_reply(uint32_t seq, uint32_t len, uint8_t fill)
+{
+	static uint8_t body[HVD_READ_MAX];
+
+	memset(body, fill, len);
+	raw_reply(HDR + len, HVD_VERSION, HVD_READ | HVD_REPLY, seq, HVD_OK, body, len);
+}
+
+/* An error reply to READ @seq. */
+static void raw_read_refused(uint32_t seq, uint32_t status)
+{
+	char reason[16] = "outside RAM";
+
+	raw_reply(HDR + sizeof(reason), HVD_VERSION, HVD_READ | HVD_REPLY, seq, status,
+		  reason, sizeof(reason));
+}
+
+/* Whether @len bytes of @buf are all @fill. */
+static bool all_bytes(const uint8_t *buf, uint32_t len, uint8_t fill)
+{
+	for (uint32_t i = 0; i < len; i++)
+		if (buf[i] != fill)
+			return false;
+	return true;
+}
+
+TEST(client_pipelines_reads_and_matches_replies_in_order)
+{
+	static const struct hvd_read rd[3] = {
+		{ RAM_IPA, 4096 }, { RAM_IPA + 0x5000, 8192 }, { RAM_IPA + 0x1000, 4096 },
+	};
+	static uint8_t got[8192];
+	struct hvd_read body;
+	struct hvd_hdr h;
+
+	raw_start();
+	CHECK_EQ(hvdc_read_send(&cl, WORK_ID, rd, 3), 0);
+	CHECK_EQ(hvdc_in_flight(&cl), 3);
+	/* All three are there before any reply is. */
+	for (uint32_t i = 0; i < 3; i++) {
+		CHECK(fd_read(peer, &h, HDR) && fd_read(peer, &body, sizeof(body)));
+		CHECK_EQ(h.len, HVDC_READ_REQ_SIZE);
+		CHECK_EQ(h.type, HVD_READ);
+		CHECK_EQ(h.seq, i + 1);
+		CHECK_EQ(body.ipa, rd[i].ipa);
+		CHECK_EQ(body.len, rd[i].len);
+	}
+	for (uint32_t i = 0; i < 3; i++)
+		raw_read_reply(i + 1, (uint32_t)rd[i].len, (uint8_t)('a' + i));
+	for (uint32_t i = 0; i < 3; i++) {
+		CHECK_EQ(hvdc_read_recv(&cl, rd[i].len, got), 0);
+		CHECK(all_bytes(got, (uint32_t)rd[i].len, (uint8_t)('a' + i)));
+		CHECK_EQ(hvdc_in_flight(&cl), 2 - i);
+	}
+	raw_ok(HVD_PAUSE, NULL, 0);              /* seq 4: in step */
+	CHECK_EQ(hvdc_pause(&cl, WORK_ID), 0);
+	raw_end();
+}
+
+TEST(client_rejects_pipelined_replies_out_of_order)
+{
+	static const struct hvd_read rd[2] = { { RAM_IPA, 4096 }, { RAM_IPA + 0x1000, 4096 } };
+	static uint8_t got[4096];
+
+	raw_start();
+	CHECK_EQ(hvdc_read_send(&cl, WORK_ID, rd, 2), 0);
+	raw_read_reply(2, 4096, 'b');
+	raw_read_reply(1, 4096, 'a');
+	CHECK_EQ(hvdc_read_recv(&cl, 4096, got), HVDC_E_PROTO);
+	CHECK(has(cl.why, "seq 2 to READ seq 1"));
+	CHECK(cl.broken);
+	CHECK_EQ(hvdc_read_drain(&cl), HVDC_E_IO);      /* nothing left to trust */
+	raw_end();
+}
+
+TEST(client_drains_the_window_after_a_refused_read)
+{
+	static const struct hvd_read rd[4] = {
+		{ RAM_IPA, 4096 }, { RAM_IPA + 0x1000, 4096 }, { RAM_IPA + 0x2000, 4096 },
+		{ RAM_IPA + 0x10000, HVD_READ_MAX },
+	};
+	static uint8_t got[4096];
+
+	raw_start();
+	CHECK_EQ(hvdc_read_send(&cl, WORK_ID, rd, 4), 0);
+	raw_read_reply(1, 4096, 'a');
+	raw_read_refused(2, HVD_E_INVAL);
+	raw_read_refused(3, HVD_E_INVAL);
+	raw_read_reply(4, HVD_READ_MAX, 'd');   /* more than the drain's scrap */
+	CHECK_EQ(hvdc_read_recv(&cl, 4096, got), 0);
+	CHECK_EQ(hvdc_read_recv(&cl, 4096, got), HVDC_E_STATUS);
+	CHECK(hvdc_refused(&cl, HVDC_E_STATUS, HVD_E_INVAL));
+	CHECK_STREQ(cl.reason, "outside RAM");
+	CHECK(!cl.broken);
+	CHECK_EQ(hvdc_in_flight(&cl), 2);
+	CHECK_EQ(hvdc_read_drain(&cl), 0);
+	CHECK_EQ(hvdc_in_flight(&cl), 0);
+	raw_ok(HVD_RESUME, NULL, 0);             /* seq 5: in step */
+	CHECK_EQ(hvdc_resume(&cl, WORK_ID), 0);
+	raw_end();
+}
+
+TEST(client_drain_of_a_stream_that_breaks_fails)
+{
+	static const struct hvd_read rd[3] = {
+		{ RAM_IPA, 4096 }, { RAM_IPA + 0x1000, 4096 }, { RAM_IPA + 0x2000, 4096 },
+	};
+	static uint8_t got[4096];
+
+	raw_start();
+	CHECK_EQ(hvdc_read_send(&cl, WORK_ID, rd, 3), 0);
+	raw_read_refused(1, HVD_E_INVAL);
+	raw_read_reply(2, 4096, 'b');
+	shutdown(peer, SHUT_WR);                 /* no third reply */
+	CHECK_EQ(hvdc_read_recv(&cl, 4096, got), HVDC_E_STATUS);
+	CHECK_EQ(hvdc_read_drain(&cl), HVDC_E_IO);
+	CHECK(has(cl.why, "closed the connection"));
+	CHECK_EQ(hvdc_resume(&cl, WORK_ID), HVDC_E_IO);
+	raw_end();
+}
+
+TEST(client_refuses_calls_that_would_take_a_reads_reply)
+{
+	static const struct hvd_read rd = { RAM_IPA, 4096 };
+	static uint8_t got[4096];
+
+	raw_start();
+	CHECK_EQ(hvdc_read_send(&cl, WORK_ID, &rd, 1), 0);
+	CHECK_EQ(hvdc_pause(&cl, WORK_ID), HVDC_E_PROTO);
+	CHECK(has(cl.why, "a PAUSE request while 1 READs are in flight"));
+	raw_end();
+
+	raw_start();
+	CHECK_EQ(hvdc_read_recv(&cl, 4096, got), HVDC_E_PROTO);
+	CHECK(has(cl.why, "none in flight"));
+	raw_end();
+}
+
+TEST(client_keeps_reads_in_flight_within_the_services_input_buffer)
+{
+	static struct hvd_read rd[HVDC_READS_MAX];
+	static uint8_t sent[HVDC_INFLIGHT_BYTES];
+	uint8_t byte;
+
+	CHECK_EQ(HVDC_READS_MAX * HVDC_READ_REQ_SIZE, HVDC_INFLIGHT_BYTES);
+	for (uint32_t i = 0; i < HVDC_READS_MAX; i++)
+		rd[i] = (struct hvd_read){ RAM_IPA + (uint64_t)i * HVD_PAGE_SIZE, HVD_PAGE_SIZE };
+	raw_start();
+	CHECK_EQ(hvdc_read_send(&cl, WORK_ID, rd, HVDC_READS_MAX - 1), 0);
+	CHECK_EQ(hvdc_read_send(&cl, WORK_ID, rd, 2), HVDC_E_PROTO);
+	CHECK(has(cl.why, "the service holds 128"));
+	CHECK(fd_read(peer, sent, HVDC_INFLIGHT_BYTES - HVDC_READ_REQ_SIZE));
+	shutdown(cl.fd, SHUT_WR);
+	CHECK_EQ(read(peer, &byte, 1), 0);       /* the two were not sent */
+	raw_end();
+
+	raw_start();
+	CHECK_EQ(hvdc_read_send(&cl, WORK_ID, rd, HVDC_READS_MAX), 0);
+	CHECK(fd_read(peer, sent, HVDC_INFLIGHT_BYTES));
 	raw_end();
 }
 
@@ -1205,6 +1407,8 @@ TEST(checkpoint_image_is_the_ram_at_the_pause)
 	CHECK(!fk.paused);
 	CHECK_EQ(fk.log_mode, HVD_MODE_OFF);
 	CHECK_EQ(fk.client_malformed, 0);
+	CHECK(fk.max_reads_queued > CKPT_READ_REFILL);      /* pipelined */
+	CHECK(fk.max_reads_queued <= CKPT_READ_WINDOW);
 	unlink(path);
 }
 
@@ -1453,5 +1657,139 @@ TEST(checkpoint_rejects_a_harvest_entry_outside_ram)
 	CHECK_EQ(fk.resumes, 1);                 /* over a new connection */
 	CHECK(has(err_text, "trying a new connection"));
 	CHECK_EQ(fk.log_mode, HVD_MODE_OFF);
+	unlink(path);
+}
+
+/* ------------------------------------------- checkpoint: the window */
+
+/* 200 scattered pages written at every request: each round, the final
+ * one too, has 200 READs of a page, more than a window. */
+static void writer_scattered(void)
+{
+	writer_on(1, 200, 2, 200, 0);
+}
+
+TEST(checkpoint_window_larger_than_the_pages_left)
+{
+	struct ckpt_result r;
+	char path[64];
+
+	image_path(path, sizeof(path));
+	fake_start();
+	writer_on(1, 3, 2, 3, 0);                /* 3 scattered pages */
+	CHECK_EQ(checkpoint_direct(path, CKPT_MAX_ROUNDS, CKPT_SMALL_PAGES, NULL, &r), 0);
+	CHECK(image_is_snapshot(path));
+	CHECK_EQ(r.precopy_rounds, 1);
+	CHECK_EQ(r.pages_paused, 3);
+	/* The full copy, 64 KiB a READ, then 3 READs in each of 2 rounds. */
+	CHECK_EQ(fk.requests[HVD_READ], RAM_SIZE / HVD_READ_MAX + 3 + 3);
+	CHECK(fk.max_reads_queued <= CKPT_READ_WINDOW);
+	CHECK_EQ(fk.client_malformed, 0);
+	unlink(path);
+}
+
+TEST(checkpoint_copies_rounds_larger_than_the_window)
+{
+	struct ckpt_result r;
+	char path[64];
+
+	image_path(path, sizeof(path));
+	fake_start();
+	writer_scattered();
+	CHECK_EQ(checkpoint_direct(path, CKPT_MAX_ROUNDS, CKPT_SMALL_PAGES, NULL, &r), 0);
+	CHECK(image_is_snapshot(path));
+	CHECK_EQ(r.pages_paused, 200);
+	CHECK_EQ(fk.requests[HVD_READ],
+		 RAM_SIZE / HVD_READ_MAX + 200 * (uint64_t)(r.precopy_rounds + 1));
+	CHECK(fk.max_reads_queued > CKPT_READ_REFILL);
+	CHECK(fk.max_reads_queued <= CKPT_READ_WINDOW);
+	unlink(path);
+}
+
+TEST(checkpoint_refused_read_mid_window_is_drained_and_the_vm_resumed)
+{
+	char path[64];
+
+	image_path(path, sizeof(path));
+	fake_start();
+	writer_scattered();
+	/* The sixth READ of the final round: page 11, with more behind it. */
+	fk.inj = (struct inject){ .type = HVD_READ, .status = HVD_E_INVAL,
+				  .paused_only = true, .skip = 5 };
+	CHECK_EQ(run("checkpoint work -o %s", path), HVD_EXIT_FAILED);
+	CHECK(has(err_text, "hvdirty: checkpoint work: reading 4096 bytes of RAM at "
+		  "0x4000b000: injected (E_INVAL)\n"));
+	CHECK_EQ(lines(err_text), 4);            /* rounds 0-2, then the error */
+	CHECK(!has(err_text, "new connection")); /* the drain kept it in step */
+	CHECK_EQ(fk.pauses, 1);
+	CHECK_EQ(fk.resumes, 1);
+	CHECK(!fk.paused);
+	CHECK_EQ(fk.log_mode, HVD_MODE_OFF);
+	CHECK_EQ(fk.client_malformed, 0);
+	CHECK(!has(out_text, "verified"));
+	unlink(path);
+}
+
+TEST(checkpoint_refused_read_while_running_stops_logging)
+{
+	char path[64];
+
+	image_path(path, sizeof(path));
+	fake_start();
+	/* The eleventh READ of the full copy: its 64 KiB at page 160. */
+	fk.inj = (struct inject){ .type = HVD_READ, .status = HVD_E_INVAL, .skip = 10 };
+	CHECK_EQ(run("checkpoint work -o %s", path), HVD_EXIT_FAILED);
+	CHECK_STREQ(err_text, "hvdirty: checkpoint work: reading 65536 bytes of RAM at "
+		    "0x400a0000: injected (E_INVAL)\n");
+	CHECK_EQ(fk.pauses, 0);
+	CHECK_EQ(fk.requests[HVD_LOG_STOP], 1);
+	CHECK_EQ(fk.log_mode, HVD_MODE_OFF);
+	CHECK_EQ(fk.client_malformed, 0);
+	unlink(path);
+}
+
+TEST(checkpoint_stream_broken_mid_window_still_resumes)
+{
+	char path[64];
+
+	image_path(path, sizeof(path));
+	fake_start();
+	writer_scattered();
+	fk.inj = (struct inject){ .type = HVD_READ, .close = true, .paused_only = true,
+				  .skip = 5 };
+	CHECK_EQ(run("checkpoint work -o %s", path), HVD_EXIT_FAILED);
+	/* A reset or an end of stream, as the fake left requests unread. */
+	CHECK(has(err_text, "hvdirty: checkpoint work: reading 4096 bytes of RAM at "
+		  "0x4000b000: receiving from the service: "));
+	CHECK(has(err_text, "trying a new connection"));
+	CHECK_EQ(fk.resumes, 1);
+	CHECK(!fk.paused);
+	CHECK_EQ(fk.log_mode, HVD_MODE_OFF);
+	unlink(path);
+}
+
+TEST(checkpoint_interrupted_mid_window_drains_and_resumes)
+{
+	static volatile sig_atomic_t stop;
+	struct ckpt_result r;
+	char path[64];
+
+	image_path(path, sizeof(path));
+	fake_start();
+	writer_scattered();
+	stop = 0;
+	/* As a SIGINT while the final round's first window is in flight. */
+	fk.inj = (struct inject){ .type = HVD_READ, .paused_only = true, .skip = 5,
+				  .flag = &stop };
+	/* No reconnect here: RESUME works only if the drain kept the
+	 * stream in step. */
+	CHECK_EQ(checkpoint_direct(path, CKPT_MAX_ROUNDS, CKPT_SMALL_PAGES, &stop, &r),
+		 HVD_EXIT_FAILED);
+	CHECK(has(err_text, "hvdirty: checkpoint work: interrupted\n"));
+	CHECK_EQ(fk.resumes, 1);
+	CHECK(!fk.paused);
+	CHECK_EQ(fk.log_mode, HVD_MODE_OFF);
+	CHECK_EQ(fk.client_malformed, 0);
+	CHECK(!r.hv_digested);
 	unlink(path);
 }

@@ -1,7 +1,8 @@
 /*
  * hvdirty checkpoint (checkpoint.h): the pre-copy algorithm over the
- * client, the bitmap of pages dirty in a round, the image file and its
- * digest. Once the VM is paused, every path out resumes it.
+ * client, the bitmap of pages dirty in a round, the window of READs in
+ * flight that copies them, the image file and its digest. Once the VM
+ * is paused, every path out resumes it.
  */
 #include "tools/hvdirty/checkpoint.h"
 
@@ -19,6 +20,25 @@
 #define PAGES_PER_READ (HVD_READ_MAX / HVD_PAGE_SIZE)
 #define BITS_PER_WORD 64u
 #define NS_PER_MS 1000000.0
+
+/* A run of dirty pages one READ copies: @n pages from page @page on. */
+struct run {
+	uint64_t page, n;
+};
+
+/* The READs in flight, oldest first: @count runs from @run[@head] on,
+ * wrapping. Until an error, as many as hvdc_in_flight() says, in the
+ * order they were sent. */
+struct window {
+	struct run run[CKPT_READ_WINDOW];
+	uint32_t head, count;
+};
+
+/* The @i-th oldest run of @w (@count and on: free slots). */
+static struct run *window_slot(struct window *w, uint32_t i)
+{
+	return &w->run[(w->head + i) % CKPT_READ_WINDOW];
+}
 
 /* Whether we hold something the end must undo: logging, a pause. A
  * request whose reply was lost may or may not have taken effect. */
@@ -120,27 +140,6 @@ static int read_image(struct ckpt *k, uint64_t off, uint64_t len)
 	return 0;
 }
 
-/* Copies @n pages of RAM from page @page on into the image. */
-static int copy_range(struct ckpt *k, uint64_t page, uint64_t n)
-{
-	uint64_t off = page * HVD_PAGE_SIZE, len = n * HVD_PAGE_SIZE;
-	uint64_t ipa = k->vm->ram_ipa + off;
-	int rc = check_stop(k);
-
-	if (rc)
-		return rc;
-	rc = hvdc_read(k->c, k->vm->id, ipa, len, k->buf);
-	if (rc) {
-		char doing[96];
-
-		snprintf(doing, sizeof(doing), "reading %" PRIu64 " bytes of RAM at 0x%" PRIx64,
-			 len, ipa);
-		return client_err(k, rc, doing, hvdc_refused(k->c, rc, HVD_E_TYPE) ?
-				  "the hypervisor predates HVD_READ" : NULL);
-	}
-	return write_image(k, off, len);
-}
-
 /* The digest of the image as written: its words, as HVD_DIGEST's. */
 static int image_digest(struct ckpt *k, uint64_t *digest)
 {
@@ -200,33 +199,112 @@ static int harvest_round(struct ckpt *k)
 	return rc ? client_err(k, rc, "resetting the dirty log", NULL) : 0;
 }
 
-/* Copies the dirty pages, adjacent ones in one READ (up to
- * HVD_READ_MAX), clearing the bitmap. */
+/* Sets every page's bit: the full copy is a round with all RAM dirty. */
+static void mark_all(struct ckpt *k)
+{
+	for (uint64_t page = 0; page < k->pages; page++)
+		k->dirty[page / BITS_PER_WORD] |= 1ull << (page % BITS_PER_WORD);
+	k->ndirty = k->pages;
+}
+
+/* Takes the next run of dirty pages from page *@cursor on into @r:
+ * adjacent pages, HVD_READ_MAX bytes at most, their bits cleared and
+ * *@cursor past them. false: none is left. */
+static bool next_run(struct ckpt *k, uint64_t *cursor, struct run *r)
+{
+	uint64_t page = *cursor;
+
+	while (page < k->pages && !page_dirty(k, page))
+		page += page % BITS_PER_WORD == 0 && !k->dirty[page / BITS_PER_WORD] ?
+			BITS_PER_WORD : 1;
+	r->page = page;
+	for (r->n = 0; page < k->pages && r->n < PAGES_PER_READ && page_dirty(k, page);
+	     page++, r->n++)
+		k->dirty[page / BITS_PER_WORD] &= ~(1ull << (page % BITS_PER_WORD));
+	*cursor = page;
+	return r->n != 0;
+}
+
+/* Reports failed call @rc about the READ of run @r. */
+static int read_err(struct ckpt *k, int rc, const struct run *r)
+{
+	char doing[96];
+
+	snprintf(doing, sizeof(doing), "reading %" PRIu64 " bytes of RAM at 0x%" PRIx64,
+		 r->n * HVD_PAGE_SIZE, k->vm->ram_ipa + r->page * HVD_PAGE_SIZE);
+	return client_err(k, rc, doing, hvdc_refused(k->c, rc, HVD_E_TYPE) ?
+			  "the hypervisor predates HVD_READ" : NULL);
+}
+
+/* Once at least CKPT_READ_REFILL of @w's slots are free, fills them with
+ * READs of the next dirty runs from *@cursor on, in one write. */
+static int fill_window(struct ckpt *k, struct window *w, uint64_t *cursor)
+{
+	struct hvd_read reads[CKPT_READ_WINDOW];
+	uint32_t n = 0;
+	int rc = check_stop(k);
+
+	if (rc || CKPT_READ_WINDOW - w->count < CKPT_READ_REFILL)
+		return rc;
+	for (; w->count + n < CKPT_READ_WINDOW; n++) {
+		struct run *r = window_slot(w, w->count + n);
+
+		if (!next_run(k, cursor, r))
+			break;
+		reads[n] = (struct hvd_read){ .ipa = k->vm->ram_ipa + r->page * HVD_PAGE_SIZE,
+					      .len = r->n * HVD_PAGE_SIZE };
+	}
+	if (!n)
+		return 0;
+	rc = hvdc_read_send(k->c, k->vm->id, reads, n);
+	if (rc)
+		return read_err(k, rc, window_slot(w, w->count));
+	w->count += n;
+	return 0;
+}
+
+/* The reply to the oldest READ of @w, into the image. */
+static int take_reply(struct ckpt *k, struct window *w)
+{
+	const struct run *r = window_slot(w, 0);
+	int rc = hvdc_read_recv(k->c, r->n * HVD_PAGE_SIZE, k->buf);
+
+	if (rc)
+		return read_err(k, rc, r);
+	w->head = (w->head + 1) % CKPT_READ_WINDOW;
+	w->count--;
+	return write_image(k, r->page * HVD_PAGE_SIZE, r->n * HVD_PAGE_SIZE);
+}
+
+/*
+ * Copies the dirty pages into the image, clearing the bitmap: a READ
+ * per run of adjacent pages, up to CKPT_READ_WINDOW of them in flight,
+ * each reply written out as it comes while later READs are on their way.
+ * On an error (a refused READ, a broken stream, a failed write, a
+ * signal) the replies still in flight are read and dropped, so that
+ * the connection is in step for RESUME and LOG_STOP; if that fails too,
+ * the stream is broken, and finish() tries a new connection.
+ */
 static int copy_dirty(struct ckpt *k)
 {
-	uint64_t page = 0;
+	struct window w = { .count = 0 };
+	uint64_t cursor = 0;
+	int rc;
 
-	while (page < k->pages) {
-		uint64_t first, n = 0;
-		int rc;
-
-		if (page % BITS_PER_WORD == 0 && !k->dirty[page / BITS_PER_WORD]) {
-			page += BITS_PER_WORD;
-			continue;
-		}
-		if (!page_dirty(k, page)) {
-			page++;
-			continue;
-		}
-		for (first = page; page < k->pages && n < PAGES_PER_READ &&
-		     page_dirty(k, page); page++, n++)
-			k->dirty[page / BITS_PER_WORD] &= ~(1ull << (page % BITS_PER_WORD));
-		rc = copy_range(k, first, n);
+	for (;;) {
+		rc = fill_window(k, &w, &cursor);
+		if (rc || !w.count)
+			break;
+		rc = take_reply(k, &w);
 		if (rc)
-			return rc;
+			break;
 	}
+	/* (void): a drain that fails leaves the stream broken, which
+	 * finish() sees and answers with a new connection. */
+	if (rc)
+		(void)hvdc_read_drain(k->c);
 	k->ndirty = 0;
-	return 0;
+	return rc;
 }
 
 /* Round @round: harvest, reset, copy. *@dirty gets the pages it found. */
@@ -280,17 +358,16 @@ static int drain(struct ckpt *k)
 	return rc ? client_err(k, rc, "draining the dirty log", NULL) : 0;
 }
 
+/* Round 0: all RAM, after the drain. */
 static int copy_all(struct ckpt *k)
 {
 	uint64_t began = now_ns();
+	int rc;
 
-	for (uint64_t page = 0; page < k->pages; page += PAGES_PER_READ) {
-		uint64_t n = k->pages - page < PAGES_PER_READ ? k->pages - page : PAGES_PER_READ;
-		int rc = copy_range(k, page, n);
-
-		if (rc)
-			return rc;
-	}
+	mark_all(k);
+	rc = copy_dirty(k);
+	if (rc)
+		return rc;
 	k->r->pages_copied += k->pages;
 	progress(k, 0, " (full copy)", k->pages, k->pages, began);
 	return 0;

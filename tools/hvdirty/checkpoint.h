@@ -1,7 +1,8 @@
 /*
  * hvdirty checkpoint: a pre-copy copy of a VM's RAM into a file through
- * the dirty-log service, checked against the hypervisor's own digest of
- * the paused RAM (docs/hvdirty.md, "What a checkpoint guarantees").
+ * the dirty-log service, READs pipelined, checked against the
+ * hypervisor's own digest of the paused RAM (docs/hvdirty.md, "What a
+ * checkpoint guarantees").
  */
 #ifndef TOOLS_HVDIRTY_CHECKPOINT_H
 #define TOOLS_HVDIRTY_CHECKPOINT_H
@@ -18,6 +19,25 @@
 #define CKPT_SMALL_PAGES 64u
 /* Pre-copy rounds at most, unless --max-rounds says otherwise. */
 #define CKPT_MAX_ROUNDS 30u
+
+/*
+ * READs in flight at most while copying, and when more are sent. Under
+ * QEMU a READ's round trip (tool, Linux's vsock, the hypervisor and
+ * back) costs far more than the copy in it, mostly per-message work on
+ * the way, and each write() of requests is itself a Linux vsock packet,
+ * a virtqueue kick (a trap into the hypervisor) and a pass of the
+ * service. So the window is refilled only once half of it is free, in
+ * one write, while the other half keeps the service busy. Measured in
+ * the linux-virt and linux-rpi4 scenarios (docs/hvdirty.md, "How fast
+ * it copies"): scattered pages cost about 0.1 ms each this way, 0.4 ms
+ * when each reply is answered at once by one new request, and no less
+ * with 128 in flight. The window stays within HVDC_READS_MAX, what the
+ * service's input buffer holds (client.h says why that bound matters).
+ */
+#define CKPT_READ_WINDOW 64u
+#define CKPT_READ_REFILL (CKPT_READ_WINDOW / 2)
+_Static_assert(CKPT_READ_WINDOW <= HVDC_READS_MAX,
+	       "the service holds the window's requests");
 
 /* Why pre-copy ended. */
 enum ckpt_end {

@@ -1,7 +1,8 @@
 /*
  * hvdirty's protocol client (client.h): framing requests, reading and
- * checking replies with EINTR-safe loops over a stream, and the harvest
- * and reset loops. Nothing a reply says is used before it is checked.
+ * checking replies with EINTR-safe loops over a stream, pipelined READs,
+ * and the harvest and reset loops. Nothing a reply says is used before
+ * it is checked.
  */
 #include "tools/hvdirty/client.h"
 
@@ -137,24 +138,37 @@ static int write_full(struct hvdc *c, const void *buf, size_t len)
 
 /* ------------------------------------------------------------ framing */
 
-static int send_request(struct hvdc *c, uint16_t type, uint32_t vm, const void *body,
-			uint32_t len)
+/* Frames request @type about @vm with body @body (@len bytes) at @msg
+ * (room for HVD_REQ_MAX) under the next seq. Returns its length. */
+static uint32_t frame_request(struct hvdc *c, uint8_t *msg, uint16_t type, uint32_t vm,
+			      const void *body, uint32_t len)
 {
-	uint8_t msg[HVD_REQ_MAX];
 	struct hvd_hdr h = {
 		.len = HDR_SIZE + len, .version = HVD_VERSION, .type = type,
 		.seq = ++c->seq, .arg = vm,
 	};
 
-	if (c->broken)
-		return HVDC_E_IO;      /* @why still says what broke it */
 	memcpy(msg, &h, HDR_SIZE);
 	if (len)
 		memcpy(msg + HDR_SIZE, body, len);
 	if (c->trace)
 		fprintf(c->trace, "hvdirty: -> %s vm %u seq %u, %u bytes\n",
 			type_name(type), vm, h.seq, h.len);
-	return write_full(c, msg, h.len);
+	return h.len;
+}
+
+/* Sends one request whose reply is read next: none may be in flight. */
+static int send_request(struct hvdc *c, uint16_t type, uint32_t vm, const void *body,
+			uint32_t len)
+{
+	uint8_t msg[HVD_REQ_MAX];
+
+	if (c->broken)
+		return HVDC_E_IO;      /* @why still says what broke it */
+	if (hvdc_in_flight(c))
+		return hvdc_fail(c, HVDC_E_PROTO, "a %s request while %u READs are in flight",
+				 type_name(type), hvdc_in_flight(c));
+	return write_full(c, msg, frame_request(c, msg, type, vm, body, len));
 }
 
 /* Makes a reason from the peer printable: its bytes up to the NUL. */
@@ -189,15 +203,20 @@ static int read_reason(struct hvdc *c, uint16_t type, uint32_t status, uint32_t 
 }
 
 /*
- * Reads the reply to the request just sent (@type, @c->seq) up to its
- * body and checks its header. An error reply is read whole: its status
- * is returned. Otherwise *@body_len is the body's size, still unread.
+ * Reads the reply to the oldest request in flight (of @type, seq
+ * @c->answered_seq + 1) up to its body and checks its header. An error
+ * reply is read whole: its status is returned. Otherwise *@body_len is
+ * the body's size, still unread.
  */
 static int read_reply_hdr(struct hvdc *c, uint16_t type, uint32_t *body_len)
 {
+	uint32_t seq = c->answered_seq + 1;
 	struct hvd_hdr h;
-	int r = read_full(c, &h, HDR_SIZE);
+	int r;
 
+	if (c->broken)
+		return HVDC_E_IO;
+	r = read_full(c, &h, HDR_SIZE);
 	if (r)
 		return r;
 	if (h.len < HDR_SIZE || h.len > HVD_REPLY_MAX || h.len % HVD_REPLY_ALIGN)
@@ -207,9 +226,10 @@ static int read_reply_hdr(struct hvdc *c, uint16_t type, uint32_t *body_len)
 	if (h.type == HVD_REPLY && h.seq == 0 && h.arg == HVD_E_MALFORMED)
 		return hvdc_fail(c, HVDC_E_PROTO, "the service could not frame the %s "
 				 "request and closed the connection", type_name(type));
-	if (h.type != (type | HVD_REPLY) || h.seq != c->seq)
+	if (h.type != (type | HVD_REPLY) || h.seq != seq)
 		return hvdc_fail(c, HVDC_E_PROTO, "reply of type 0x%x seq %u to %s seq %u",
-				 h.type, h.seq, type_name(type), c->seq);
+				 h.type, h.seq, type_name(type), seq);
+	c->answered_seq = seq;
 	if (h.arg == HVD_E_VERSION)
 		c->service_version = h.version;
 	else if (h.version != HVD_VERSION)
@@ -368,16 +388,61 @@ int hvdc_stats(struct hvdc *c, uint32_t vm, struct hvd_stats *st)
 	return call_fixed(c, HVD_STATS, vm, NULL, 0, st, sizeof(*st));
 }
 
-int hvdc_read(struct hvdc *c, uint32_t vm, uint64_t ipa, uint64_t len, void *buf)
+/* ----------------------------------------------------- pipelined READs */
+
+int hvdc_read_send(struct hvdc *c, uint32_t vm, const struct hvd_read *reads, uint32_t n)
 {
-	struct hvd_read req = { .ipa = ipa, .len = len };
+	uint8_t msg[HVDC_INFLIGHT_BYTES];
+	uint32_t len = 0;
+
+	if (c->broken)
+		return HVDC_E_IO;
+	if (n > HVDC_READS_MAX - hvdc_in_flight(c))
+		return hvdc_fail(c, HVDC_E_PROTO, "%u more READs with %u in flight: the "
+				 "service holds %u", n, hvdc_in_flight(c), HVDC_READS_MAX);
+	for (uint32_t i = 0; i < n; i++)
+		len += frame_request(c, msg + len, HVD_READ, vm, &reads[i], sizeof(reads[i]));
+	return write_full(c, msg, len);
+}
+
+int hvdc_read_recv(struct hvdc *c, uint64_t len, void *buf)
+{
+	uint32_t got;
+	int r;
 
 	/* body_exact() reads exactly @len bytes into @buf, whatever the
 	 * reply claims; the bound keeps @len a reply's size. */
 	if (len > HVD_READ_MAX)
 		return hvdc_fail(c, HVDC_E_PROTO, "READ of %" PRIu64 " bytes (at most %u)",
 				 len, HVD_READ_MAX);
-	return call_fixed(c, HVD_READ, vm, &req, sizeof(req), buf, (uint32_t)len);
+	if (!hvdc_in_flight(c))
+		return hvdc_fail(c, HVDC_E_PROTO, "a READ reply awaited with none in flight");
+	r = read_reply_hdr(c, HVD_READ, &got);
+	return r ? r : body_exact(c, HVD_READ, got, buf, (uint32_t)len);
+}
+
+int hvdc_read_drain(struct hvdc *c)
+{
+	uint8_t scrap[HVD_PAGE_SIZE];
+
+	while (hvdc_in_flight(c)) {
+		uint32_t left;
+		int r = read_reply_hdr(c, HVD_READ, &left);
+
+		if (r == HVDC_E_STATUS)
+			continue;        /* read whole */
+		if (r)
+			return r;
+		while (left) {
+			uint32_t n = left < sizeof(scrap) ? left : (uint32_t)sizeof(scrap);
+
+			r = read_full(c, scrap, n);
+			if (r)
+				return r;
+			left -= n;
+		}
+	}
+	return 0;
 }
 
 /* -------------------------------------------------------------- loops */

@@ -1,8 +1,9 @@
 /*
  * hvdirty's side of the dirty-log protocol (virt/hvdirty_proto.h): one
- * request at a time over a connected stream, every reply checked before
- * any of it is used (version, type, seq, length, body size for its
- * type). It works on a file descriptor, so host tests drive it over a
+ * request at a time over a connected stream, or READs pipelined (sent
+ * ahead, their replies read in order), every reply checked before any
+ * of it is used (version, type, seq, length, body size for its type).
+ * It works on a file descriptor, so host tests drive it over a
  * socketpair; hvdc_connect_vsock() opens the real connection.
  */
 #ifndef TOOLS_HVDIRTY_CLIENT_H
@@ -24,6 +25,19 @@ enum hvdc_err {
 
 /* Entries one HVD_RESET frees at most (the header: "at most 4096 a request"). */
 #define HVDC_RESET_MAX 4096u
+/*
+ * Request bytes the service holds before it consumes them: the credit
+ * it gives (docs/protocol.md, "request bytes in flight"). A client with
+ * at most this many bytes of requests sent and not yet answered never
+ * waits in send() for credit. With more, send() could wait for credit
+ * that the service gives only once it consumes a request, which it does
+ * only once its output buffer has room, which it gets only once the
+ * client, waiting in send(), reads replies: a deadlock.
+ */
+#define HVDC_INFLIGHT_BYTES 4096u
+/* A READ request's bytes, and how many may be in flight: 128. */
+#define HVDC_READ_REQ_SIZE ((uint32_t)(sizeof(struct hvd_hdr) + sizeof(struct hvd_read)))
+#define HVDC_READS_MAX (HVDC_INFLIGHT_BYTES / HVDC_READ_REQ_SIZE)
 /* VMs one LIST reply can describe within HVD_REPLY_MAX. */
 #define HVDC_LIST_MAX ((HVD_REPLY_MAX - sizeof(struct hvd_hdr) - \
 			sizeof(struct hvd_list_reply)) / sizeof(struct hvd_vm))
@@ -31,6 +45,11 @@ enum hvdc_err {
 struct hvdc {
 	int fd;
 	uint32_t seq;                  /* the last request's */
+	/* The last reply's seq. Replies come in order, so the requests
+	 * answered_seq + 1 .. seq are in flight (hvdc_in_flight()), and
+	 * the next reply must carry answered_seq + 1. Only READs are ever
+	 * in flight between calls; every other call starts with none. */
+	uint32_t answered_seq;
 	/* Set by an HVDC_E_IO or HVDC_E_PROTO: the stream has no boundary
 	 * left to trust, so every later call fails at once. */
 	bool broken;
@@ -78,9 +97,30 @@ int hvdc_reset(struct hvdc *c, uint32_t vm, uint32_t *count);
 int hvdc_digest(struct hvdc *c, uint32_t vm, uint64_t ipa, uint64_t len,
 		uint64_t *digest);
 int hvdc_stats(struct hvdc *c, uint32_t vm, struct hvd_stats *st);
-/* The @len bytes of RAM at @ipa into @buf (@len: 1..HVD_READ_MAX, both
- * page multiples, as the service requires). */
-int hvdc_read(struct hvdc *c, uint32_t vm, uint64_t ipa, uint64_t len, void *buf);
+/*
+ * READs, pipelined: hvdc_read_send() sends @n READs of @vm's RAM in one
+ * write without waiting for their replies (each range: @len
+ * 1..HVD_READ_MAX, both page multiples, as the service requires); at
+ * most HVDC_READS_MAX may be in flight at once (HVDC_INFLIGHT_BYTES
+ * says why). hvdc_read_recv() reads the reply to the oldest READ in
+ * flight, of @len bytes, into @buf: the service answers in order, so a
+ * reply belongs to the request of its place, and its seq must say so.
+ * While READs are in flight no other call may be made (it would read
+ * their replies as its own; it fails with HVDC_E_PROTO instead).
+ * After a refused READ (HVDC_E_STATUS) the ones behind it are still in
+ * flight: hvdc_read_drain() reads and drops their replies, after the
+ * caller has reported the refusal (theirs may overwrite @c->status and
+ * @c->reason), and fails only if the stream is broken.
+ */
+int hvdc_read_send(struct hvdc *c, uint32_t vm, const struct hvd_read *reads, uint32_t n);
+int hvdc_read_recv(struct hvdc *c, uint64_t len, void *buf);
+int hvdc_read_drain(struct hvdc *c);
+
+/* Requests sent whose replies are not read yet. */
+static inline uint32_t hvdc_in_flight(const struct hvdc *c)
+{
+	return c->seq - c->answered_seq;
+}
 
 /* Called for each entry of a harvest pass; a value other than 0 ends
  * the pass with it. */
