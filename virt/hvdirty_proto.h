@@ -98,6 +98,22 @@ enum hvd_status {
 };
 #define HVD_REASON_MAX 96u
 
+/* A status's name for messages ("E_PERM"); "unknown status" for others. */
+static inline const char *hvd_status_str(uint32_t status)
+{
+	static const char *const names[] = {
+		[HVD_OK] = "OK", [HVD_E_VERSION] = "E_VERSION",
+		[HVD_E_MALFORMED] = "E_MALFORMED", [HVD_E_TYPE] = "E_TYPE",
+		[HVD_E_PERM] = "E_PERM", [HVD_E_NOVM] = "E_NOVM", [HVD_E_BUSY] = "E_BUSY",
+		[HVD_E_STATE] = "E_STATE", [HVD_E_NOTSUP] = "E_NOTSUP",
+		[HVD_E_NOMEM] = "E_NOMEM", [HVD_E_INVAL] = "E_INVAL",
+	};
+
+	if (status >= sizeof(names) / sizeof(names[0]) || !names[status])
+		return "unknown status";
+	return names[status];
+}
+
 /* VM flags in struct hvd_vm. */
 #define HVD_VM_STOPPED 1u        /* powered off or stopped for good */
 #define HVD_VM_DBM 2u            /* its CPUs have FEAT_HAFDBS dirty state */

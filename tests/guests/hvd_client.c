@@ -35,19 +35,7 @@ const char *hvd_why(const struct hvd_client *c)
 
 const char *hvd_status_name(s64 status)
 {
-	static const char *const names[] = {
-		[HVD_OK] = "OK", [HVD_E_VERSION] = "E_VERSION",
-		[HVD_E_MALFORMED] = "E_MALFORMED", [HVD_E_TYPE] = "E_TYPE",
-		[HVD_E_PERM] = "E_PERM", [HVD_E_NOVM] = "E_NOVM", [HVD_E_BUSY] = "E_BUSY",
-		[HVD_E_STATE] = "E_STATE", [HVD_E_NOTSUP] = "E_NOTSUP",
-		[HVD_E_NOMEM] = "E_NOMEM", [HVD_E_INVAL] = "E_INVAL",
-	};
-
-	if (status < 0)
-		return "no reply";
-	if ((u64)status >= ARRAY_SIZE(names) || !names[status])
-		return "unknown status";
-	return names[status];
+	return status < 0 ? "no reply" : hvd_status_str((u32)status);
 }
 
 int hvd_connect(struct hvd_client *c, struct vsock_dev *d, u64 timeout_ms)

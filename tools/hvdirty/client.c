@@ -36,19 +36,6 @@ static const char *type_name(uint16_t type)
 	return type < sizeof(names) / sizeof(names[0]) && names[type] ? names[type] : "?";
 }
 
-const char *hvdc_status_name(uint32_t status)
-{
-	static const char *const names[] = {
-		[HVD_OK] = "OK", [HVD_E_VERSION] = "E_VERSION",
-		[HVD_E_MALFORMED] = "E_MALFORMED", [HVD_E_TYPE] = "E_TYPE",
-		[HVD_E_PERM] = "E_PERM", [HVD_E_NOVM] = "E_NOVM", [HVD_E_BUSY] = "E_BUSY",
-		[HVD_E_STATE] = "E_STATE", [HVD_E_NOTSUP] = "E_NOTSUP",
-		[HVD_E_NOMEM] = "E_NOMEM", [HVD_E_INVAL] = "E_INVAL",
-	};
-
-	return status < sizeof(names) / sizeof(names[0]) ? names[status] : "unknown status";
-}
-
 void hvdc_init(struct hvdc *c, int fd, FILE *trace)
 {
 	memset(c, 0, sizeof(*c));
@@ -186,19 +173,19 @@ static int read_reason(struct hvdc *c, uint16_t type, uint32_t status, uint32_t 
 
 	if (len == 0 || len > HVD_REASON_MAX)
 		return hvdc_fail(c, HVDC_E_PROTO, "%s reply to %s with a reason of %u bytes "
-				 "(1..%u)", hvdc_status_name(status), type_name(type), len,
+				 "(1..%u)", hvd_status_str(status), type_name(type), len,
 				 HVD_REASON_MAX);
 	r = read_full(c, c->reason, len);
 	if (r)
 		return r;
 	if (c->reason[len - 1])
 		return hvdc_fail(c, HVDC_E_PROTO, "%s reply to %s: the reason is not "
-				 "NUL-terminated", hvdc_status_name(status), type_name(type));
+				 "NUL-terminated", hvd_status_str(status), type_name(type));
 	make_printable(c->reason);
 	c->status = status;
 	if (c->trace)
 		fprintf(c->trace, "hvdirty: <- %s %s: %s\n", type_name(type),
-			hvdc_status_name(status), c->reason);
+			hvd_status_str(status), c->reason);
 	return HVDC_E_STATUS;
 }
 

@@ -67,9 +67,6 @@ void hvdc_init(struct hvdc *c, int fd, FILE *trace);
  * reason in @why. */
 int hvdc_connect_vsock(unsigned int cid, unsigned int port, char *why, size_t why_len);
 
-/* "E_BUSY" for HVD_E_BUSY, and so on. */
-const char *hvdc_status_name(uint32_t status);
-
 /* Whether @rc, a call's result, is the service's refusal @status. */
 bool hvdc_refused(const struct hvdc *c, int rc, uint32_t status);
 

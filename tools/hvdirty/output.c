@@ -45,7 +45,7 @@ int report_client(FILE *err, const char *what, const struct hvdc *c, int rc,
 			      "version %u, this tool %u (%s)", c->service_version,
 			      HVD_VERSION, c->reason);
 	return report(err, exit_for_status(c->status), what, "%s (%s)%s%s", c->reason,
-		      hvdc_status_name(c->status), sep, hint);
+		      hvd_status_str(c->status), sep, hint);
 }
 
 const char *mode_name(uint32_t mode)
