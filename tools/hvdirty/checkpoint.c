@@ -186,17 +186,17 @@ static int mark_dirty(void *arg, const struct hvd_entry *e)
 	return 0;
 }
 
-/* A harvest pass into the bitmap, then RESET until 0: the harvested
- * pages are protected again, so they may be read now. */
-static int harvest_round(struct ckpt *k)
+/* A harvest pass, each page into the bitmap if @mark, then RESET until
+ * 0: the harvested pages are protected again, so they may be read now.
+ * @doing names the step in an error. */
+static int harvest_and_reset(struct ckpt *k, bool mark, const char *doing)
 {
 	int rc = hvdc_harvest_pass(k->c, k->vm->id, k->entries, hvdc_entry_limit(k->vm),
-				   mark_dirty, k, NULL);
+				   mark ? mark_dirty : NULL, k, NULL);
 
-	if (rc)
-		return client_err(k, rc, "harvesting the dirty log", NULL);
-	rc = hvdc_reset_all(k->c, k->vm->id, hvdc_entry_limit(k->vm), NULL);
-	return rc ? client_err(k, rc, "resetting the dirty log", NULL) : 0;
+	if (!rc)
+		rc = hvdc_reset_all(k->c, k->vm->id, hvdc_entry_limit(k->vm), NULL);
+	return rc ? client_err(k, rc, doing, NULL) : 0;
 }
 
 /* Sets every page's bit: the full copy is a round with all RAM dirty. */
@@ -314,7 +314,7 @@ static int run_round(struct ckpt *k, uint32_t round, bool paused, uint64_t *dirt
 	int rc = check_stop(k);
 
 	if (!rc)
-		rc = harvest_round(k);
+		rc = harvest_and_reset(k, true, "harvesting the dirty log");
 	*dirty = k->ndirty;
 	if (!rc)
 		rc = copy_dirty(k);
@@ -344,18 +344,6 @@ static int start_logging(struct ckpt *k)
 	else if (hvdc_refused(k->c, rc, HVD_E_NOTSUP))
 		snprintf(hint, sizeof(hint), "try --mode wp or --mode auto");
 	return client_err(k, rc, "starting the dirty log", hint);
-}
-
-/* Empties the log of what it held before: all RAM is copied next. */
-static int drain(struct ckpt *k)
-{
-	int rc = hvdc_harvest_pass(k->c, k->vm->id, k->entries, hvdc_entry_limit(k->vm),
-				   NULL, NULL, NULL);
-
-	if (rc)
-		return client_err(k, rc, "draining the dirty log", NULL);
-	rc = hvdc_reset_all(k->c, k->vm->id, hvdc_entry_limit(k->vm), NULL);
-	return rc ? client_err(k, rc, "draining the dirty log", NULL) : 0;
 }
 
 /* Round 0: all RAM, after the drain. */
@@ -550,8 +538,9 @@ static int copy_steps(struct ckpt *k)
 {
 	int rc = start_logging(k);
 
+	/* Empty the log of what it held before: all RAM is copied next. */
 	if (!rc)
-		rc = drain(k);
+		rc = harvest_and_reset(k, false, "draining the dirty log");
 	if (!rc)
 		rc = copy_all(k);
 	if (!rc)

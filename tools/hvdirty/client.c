@@ -254,19 +254,32 @@ static int call_fixed(struct hvdc *c, uint16_t type, uint32_t vm, const void *bo
 
 /* ----------------------------------------------------------- requests */
 
+/*
+ * Sends a request whose reply is a fixed head followed by an array (LIST,
+ * HARVEST) and reads that head into @head; *@body_len is the whole
+ * body's size, the array still unread.
+ */
+static int call_counted(struct hvdc *c, uint16_t type, uint32_t vm, const void *req,
+			uint32_t req_len, void *head, uint32_t head_len, uint32_t *body_len)
+{
+	int r = send_request(c, type, vm, req, req_len);
+
+	if (!r)
+		r = read_reply_hdr(c, type, body_len);
+	if (r)
+		return r;
+	if (*body_len < head_len)
+		return hvdc_fail(c, HVDC_E_PROTO, "%s reply with a body of %u bytes",
+				 type_name(type), *body_len);
+	return read_full(c, head, head_len);
+}
+
 int hvdc_list(struct hvdc *c, struct hvd_vm *vms, uint32_t max, uint32_t *count)
 {
 	struct hvd_list_reply head;
 	uint32_t got;
-	int r = send_request(c, HVD_LIST, 0, NULL, 0);
+	int r = call_counted(c, HVD_LIST, 0, NULL, 0, &head, sizeof(head), &got);
 
-	if (!r)
-		r = read_reply_hdr(c, HVD_LIST, &got);
-	if (r)
-		return r;
-	if (got < sizeof(head))
-		return hvdc_fail(c, HVDC_E_PROTO, "LIST reply with a body of %u bytes", got);
-	r = read_full(c, &head, sizeof(head));
 	if (r)
 		return r;
 	if (head.count > max || got != sizeof(head) + head.count * sizeof(struct hvd_vm))
@@ -320,15 +333,9 @@ int hvdc_harvest(struct hvdc *c, uint32_t vm, uint32_t max, struct hvd_entry *ou
 	struct hvd_harvest req = { .max = max };
 	struct hvd_harvest_reply head;
 	uint32_t got;
-	int r = send_request(c, HVD_HARVEST, vm, &req, sizeof(req));
+	int r = call_counted(c, HVD_HARVEST, vm, &req, sizeof(req), &head, sizeof(head),
+			     &got);
 
-	if (!r)
-		r = read_reply_hdr(c, HVD_HARVEST, &got);
-	if (r)
-		return r;
-	if (got < sizeof(head))
-		return hvdc_fail(c, HVDC_E_PROTO, "HARVEST reply with a body of %u bytes", got);
-	r = read_full(c, &head, sizeof(head));
 	if (r)
 		return r;
 	if (head.count > max || head.more > 1 ||
